@@ -1,0 +1,73 @@
+"""The access-policy registry (R2): every URL's view declares who may use it.
+
+A view is wrapped with `@access(POLICY)`; the policy's predicate decides over the
+user alone (role-level). Object-level scope is decided afterwards by selectors,
+which make foreign objects 404. `tests/test_url_policies.py` walks the URL
+resolver and fails for any view without a policy or without a refusal test.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from branches import permissions
+from branches.audit import audit_record
+from branches.models import AuditAction, User
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    public: bool = False
+    predicate: Callable[[User], bool] | None = None
+
+    def allows(self, user: User) -> bool:
+        if self.public:
+            return True
+        if not user.is_authenticated:
+            return False
+        return self.predicate(user) if self.predicate is not None else True
+
+
+PUBLIC = Policy("public", "无需登录（登录页、健康检查）", public=True)
+AUTHENTICATED = Policy("authenticated", "任何已登录用户；对象范围由组织树决定")
+COMMITTEE_ADMIN = Policy("committee_admin", "仅工委管理员", predicate=permissions.is_committee_admin)
+STAFF = Policy("staff", "工委及机关党委/总支工作人员", predicate=permissions.is_staff_anywhere)
+
+REGISTRY: dict[str, Policy] = {p.name: p for p in (PUBLIC, AUTHENTICATED, COMMITTEE_ADMIN, STAFF)}
+
+
+def access(policy: Policy) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not policy.allows(request.user):  # type: ignore[arg-type]
+                audit_record(
+                    action=AuditAction.DENIED, actor=request.user, request=request,  # type: ignore[arg-type]
+                    detail={"path": request.path, "policy": policy.name},
+                )
+                raise PermissionDenied("您没有权限访问此页面。")
+            return view(request, *args, **kwargs)
+
+        wrapped.access_policy = policy  # type: ignore[attr-defined]
+        if policy.public:
+            wrapped = login_not_required(wrapped)
+        return wrapped
+
+    return decorator
+
+
+def record_out_of_scope(request: HttpRequest, what: str, key: object) -> None:
+    """Audit a 404 caused by scope (the object may exist, but not for this user)."""
+    audit_record(
+        action=AuditAction.DENIED, actor=request.user, request=request,  # type: ignore[arg-type]
+        detail={"path": request.path, "object": what, "key": str(key), "reason": "out_of_scope"},
+    )

@@ -1,0 +1,1 @@
+"""Organisation import from Excel (domain.md §12). Placeholder until implemented."""

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from branches import views
+
+app_name = "branches"
+
+urlpatterns = [
+    path("orgs/", views.org_tree, name="org_tree"),
+    path("orgs/list/", views.org_list, name="org_list"),
+    path("orgs/<int:pk>/", views.org_detail, name="org_detail"),
+    path("orgs/<int:pk>/children/", views.org_children, name="org_children"),
+    path("orgs/import/", views.org_import, name="org_import"),
+    path("orgs/import/template.xlsx", views.org_import_template, name="org_import_template"),
+    path("orgs/import/<int:pk>/", views.org_import_detail, name="org_import_detail"),
+    path("orgs/import/<int:pk>/errors.xlsx", views.org_import_errors, name="org_import_errors"),
+    path("people/", views.people_list, name="people_list"),
+    path("people/new/", views.person_create, name="person_create"),
+    path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("people/<int:pk>/grants/", views.person_grant, name="person_grant"),
+    path("people/<int:pk>/active/", views.person_set_active, name="person_set_active"),
+    path("people/<int:pk>/password/", views.person_reset_password, name="person_reset_password"),
+    path("people/grants/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

@@ -1,0 +1,1 @@
+"""The annual campaign workflow (later issues)."""

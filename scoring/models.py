@@ -1,0 +1,1 @@
+"""Ratings, dashboards and exports (later issues)."""
