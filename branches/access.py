@@ -51,7 +51,9 @@ def access(policy: Policy) -> Callable[[Callable[..., HttpResponse]], Callable[.
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not policy.allows(request.user):  # type: ignore[arg-type]
                 audit_record(
-                    action=AuditAction.DENIED, actor=request.user, request=request,  # type: ignore[arg-type]
+                    action=AuditAction.DENIED,
+                    actor=request.user,
+                    request=request,  # type: ignore[arg-type]
                     detail={"path": request.path, "policy": policy.name},
                 )
                 raise PermissionDenied("您没有权限访问此页面。")
@@ -68,6 +70,8 @@ def access(policy: Policy) -> Callable[[Callable[..., HttpResponse]], Callable[.
 def record_out_of_scope(request: HttpRequest, what: str, key: object) -> None:
     """Audit a 404 caused by scope (the object may exist, but not for this user)."""
     audit_record(
-        action=AuditAction.DENIED, actor=request.user, request=request,  # type: ignore[arg-type]
+        action=AuditAction.DENIED,
+        actor=request.user,
+        request=request,  # type: ignore[arg-type]
         detail={"path": request.path, "object": what, "key": str(key), "reason": "out_of_scope"},
     )

@@ -38,7 +38,9 @@ class OrgListFilterForm(forms.Form):
 
 class UserCreateForm(forms.Form):
     username = forms.RegexField(
-        label="账号", regex=r"^[A-Za-z0-9_.@-]{3,64}$", help_text=ACCOUNT_HELP,
+        label="账号",
+        regex=r"^[A-Za-z0-9_.@-]{3,64}$",
+        help_text=ACCOUNT_HELP,
         error_messages={"invalid": "账号只能包含 3–64 位字母、数字或 _ . @ -。"},
     )
     full_name = forms.CharField(label="姓名", max_length=50)

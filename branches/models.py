@@ -94,7 +94,12 @@ class OrgUnit(models.Model):
     name = models.CharField("组织名称", max_length=100)
     kind = models.CharField("组织类型", max_length=20, choices=OrgKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="上级组织", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级组织",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField("树路径", max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField("层级", default=0, editable=False)
@@ -208,7 +213,9 @@ class MemberCategory(models.TextChoices):
 class Member(models.Model):
     """A roster entry of an organisation. Members need no account to be on the roster."""
 
-    org = models.ForeignKey(OrgUnit, verbose_name="所在组织", on_delete=models.PROTECT, related_name="members")
+    org = models.ForeignKey(
+        OrgUnit, verbose_name="所在组织", on_delete=models.PROTECT, related_name="members"
+    )
     name = models.CharField("姓名", max_length=50)
     category = models.CharField("党员类别", max_length=20, choices=MemberCategory.choices)
     joined_on = models.DateField("入党日期", null=True, blank=True)
@@ -261,7 +268,12 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name="操作人", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        User,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     actor_username = models.CharField("账号", max_length=150, blank=True)

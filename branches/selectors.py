@@ -163,11 +163,7 @@ def child_counts(org_ids: Iterable[int]) -> dict[int, int]:
 
 
 def officers_of(org: OrgUnit) -> QuerySet[RoleGrant]:
-    return (
-        RoleGrant.objects.filter(org=org)
-        .select_related("user")
-        .order_by("role", "user__username")
-    )
+    return RoleGrant.objects.filter(org=org).select_related("user").order_by("role", "user__username")
 
 
 def grants_visible_to(user: User) -> QuerySet[RoleGrant]:
@@ -191,7 +187,9 @@ def search_organisations(user: User, text: str) -> QuerySet[OrgUnit]:
     return qs.filter(Q(name__icontains=text) | Q(code__iexact=text) | Q(code__istartswith=text))
 
 
-def organisation_list(user: User, *, kind: str = "", text: str = "", under: OrgUnit | None = None) -> QuerySet[OrgUnit]:
+def organisation_list(
+    user: User, *, kind: str = "", text: str = "", under: OrgUnit | None = None
+) -> QuerySet[OrgUnit]:
     """The flat, filterable organisation list (select_related so the page is O(1) queries)."""
     qs = organisations_visible_to(user).select_related("parent")
     if under is not None:

@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
-from django.db.models.functions import Concat, Length, Substr
+from django.db.models.functions import Concat, Substr
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -174,20 +174,35 @@ def user_create(
     else:
         user.set_unusable_password()
     user.save()
-    audit_record(action=AuditAction.USER_CREATED, actor=actor, request=request, target=user,
-                 detail={"username": username, "full_name": full_name})
+    audit_record(
+        action=AuditAction.USER_CREATED,
+        actor=actor,
+        request=request,
+        target=user,
+        detail={"username": username, "full_name": full_name},
+    )
     return user
 
 
 @transaction.atomic
 def user_update(
-    *, user: User, full_name: str, phone: str, email: str, actor: User | None = None,
+    *,
+    user: User,
+    full_name: str,
+    phone: str,
+    email: str,
+    actor: User | None = None,
     request: HttpRequest | None = None,
 ) -> User:
     user.full_name, user.phone, user.email = full_name, phone, email
     user.save(update_fields=["full_name", "phone", "email"])
-    audit_record(action=AuditAction.USER_UPDATED, actor=actor, request=request, target=user,
-                 detail={"full_name": full_name})
+    audit_record(
+        action=AuditAction.USER_UPDATED,
+        actor=actor,
+        request=request,
+        target=user,
+        detail={"full_name": full_name},
+    )
     return user
 
 
@@ -212,7 +227,10 @@ def user_set_active(
     ended = 0 if active else _end_sessions_of(user)
     audit_record(
         action=AuditAction.USER_ACTIVATED if active else AuditAction.USER_DEACTIVATED,
-        actor=actor, request=request, target=user, detail={"sessions_ended": ended},
+        actor=actor,
+        request=request,
+        target=user,
+        detail={"sessions_ended": ended},
     )
     return user
 
@@ -248,7 +266,10 @@ def role_grant(
     grant = RoleGrant.objects.create(user=user, org=org, role=role, granted_by=actor)
     forget_grants(user)
     audit_record(
-        action=AuditAction.ROLE_GRANTED, actor=actor, request=request, target=grant,
+        action=AuditAction.ROLE_GRANTED,
+        actor=actor,
+        request=request,
+        target=grant,
         detail={"user": user.username, "org": org.code, "role": role},
     )
     return grant

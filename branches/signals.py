@@ -28,7 +28,9 @@ def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def _on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    audit_record(action=AuditAction.LOGIN_FAILED, username=str(credentials.get("username", "")), request=request)
+    audit_record(
+        action=AuditAction.LOGIN_FAILED, username=str(credentials.get("username", "")), request=request
+    )
 
 
 @receiver(user_locked_out)

@@ -42,7 +42,9 @@ def _visible_org_or_404(request: HttpRequest, pk: int) -> OrgUnit:
 # --- accounts -----------------------------------------------------------------
 
 login_view = access(PUBLIC)(
-    auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+    require_http_methods(["GET", "POST"])(
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+    )
 )
 logout_view = access(PUBLIC)(auth_views.LogoutView.as_view())
 password_change_view = access(AUTHENTICATED)(
@@ -62,13 +64,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+    except Exception as exc:
         checks["database"] = f"down: {type(exc).__name__}"
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         checks["broker"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["broker"] = f"down: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
@@ -80,9 +82,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @access(AUTHENTICATED)
 def home(request: HttpRequest) -> HttpResponse:
-    grants = (
-        RoleGrant.objects.filter(user=request.user).select_related("org").order_by("org__path", "role")
-    )
+    grants = RoleGrant.objects.filter(user=request.user).select_related("org").order_by("org__path", "role")
     tops = list(selectors.top_organisations_for(request.user)[:20])
     return render(request, "branches/home.html", {"grants": grants, "tops": tops})
 
@@ -101,13 +101,19 @@ def org_tree(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:50]
     if query:
         results = list(selectors.search_organisations(request.user, query).select_related("parent")[:200])
-        return render(request, "branches/org_tree.html", {"query": query, "results": _tree_nodes(request, results)})
+        return render(
+            request, "branches/org_tree.html", {"query": query, "results": _tree_nodes(request, results)}
+        )
     roots = list(selectors.top_organisations_for(request.user))
-    first_level = list(
-        selectors.organisations_visible_to(request.user)
-        .filter(parent__in=roots)
-        .order_by("sort_order", "code")
-    ) if len(roots) == 1 else []
+    first_level = (
+        list(
+            selectors.organisations_visible_to(request.user)
+            .filter(parent__in=roots)
+            .order_by("sort_order", "code")
+        )
+        if len(roots) == 1
+        else []
+    )
     nodes = _tree_nodes(request, roots + first_level)
     root_nodes = [n for n in nodes if n["org"] in roots]
     child_nodes = [n for n in nodes if n["org"] not in roots]
@@ -139,7 +145,9 @@ def org_list(request: HttpRequest) -> HttpResponse:
     orgs = list(page.object_list)
     members = selectors.member_counts_by_org(o.pk for o in orgs)
     rows = [{"org": o, "members": members.get(o.pk, 0)} for o in orgs]
-    return render(request, "branches/org_list.html", {"form": form, "page": page, "rows": rows, "under": under})
+    return render(
+        request, "branches/org_list.html", {"form": form, "page": page, "rows": rows, "under": under}
+    )
 
 
 @require_GET
@@ -147,10 +155,14 @@ def org_list(request: HttpRequest) -> HttpResponse:
 def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = _visible_org_or_404(request, pk)
     today = timezone.localdate()
-    roster = Paginator(org.members.select_related("user").order_by("id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    roster = Paginator(org.members.select_related("user").order_by("id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     # Ancestors outside the user's scope are shown as plain names, never as links.
     visible_ids = set(
-        selectors.organisations_visible_to(request.user).filter(pk__in=org.ancestor_ids).values_list("pk", flat=True)
+        selectors.organisations_visible_to(request.user)
+        .filter(pk__in=org.ancestor_ids)
+        .values_list("pk", flat=True)
     )
     ancestors = list(selectors.ancestors_of(org))
     children = list(selectors.children_visible_to(request.user, org))
@@ -256,7 +268,10 @@ def person_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             password = services.user_reset_password(user=user, actor=request.user, request=request)
-            messages.success(request, f"已创建账号 {user.username}，初始密码：{password}（仅显示一次，请告知本人登录后修改）")
+            messages.success(
+                request,
+                f"已创建账号 {user.username}，初始密码：{password}（仅显示一次，请告知本人登录后修改）",
+            )
             return redirect("branches:person_detail", pk=user.pk)
     return render(request, "branches/person_form.html", {"form": form})
 
@@ -284,7 +299,11 @@ def person_grant(request: HttpRequest, pk: int) -> HttpResponse:
     person = _manageable_user_or_404(request, pk)
     form = RoleGrantForm(request.POST)
     if form.is_valid():
-        org = selectors.organisations_visible_to(request.user).filter(code=form.cleaned_data["org_code"]).first()
+        org = (
+            selectors.organisations_visible_to(request.user)
+            .filter(code=form.cleaned_data["org_code"])
+            .first()
+        )
         if org is None:
             messages.error(request, "没有找到该组织编码。")
         else:

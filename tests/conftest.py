@@ -1,14 +1,14 @@
 """Shared fixtures: one small fixed tree and the personas who act on it.
 
-    工委 GW (committee_admin, committee_staff)
-    ├── 机关党委 A  (agency_staff = unit staff)
-    │   ├── 党总支 AG
-    │   │   └── 党支部 AG1
-    │   ├── 党支部 A1   (branch_secretary, branch_member = 支委委员)
-    │   └── 党支部 A2
-    ├── 机关党委 B  (leader = 联系领导)
-    │   └── 党支部 B1   (outsider_secretary)
-    └── 直属党支部 D1
+工委 GW (committee_admin, committee_staff)
+├── 机关党委 A  (agency_staff = unit staff)
+│   ├── 党总支 AG
+│   │   └── 党支部 AG1
+│   ├── 党支部 A1   (branch_secretary, branch_member = 支委委员)
+│   └── 党支部 A2
+├── 机关党委 B  (leader = 联系领导)
+│   └── 党支部 B1   (outsider_secretary)
+└── 直属党支部 D1
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def tree(db) -> Tree:  # type: ignore[no-untyped-def]
     ag1 = make_org(OrgKind.BRANCH, ag, code="AG1", name="国库支付中心党支部")
     a1 = make_org(OrgKind.BRANCH, a, code="A1", name="财政局预算股党支部", sort_order=1)
     a2 = make_org(OrgKind.BRANCH, a, code="A2", name="财政局综合股党支部", sort_order=2)
-    b = make_org(OrgKind.AGENCY_COMMITTEE, gw, code="B", name="中共旬阳市政务服务中心机关委员会", sort_order=2)
+    b = make_org(
+        OrgKind.AGENCY_COMMITTEE, gw, code="B", name="中共旬阳市政务服务中心机关委员会", sort_order=2
+    )
     b1 = make_org(OrgKind.BRANCH, b, code="B1", name="旬速办窗口党支部")
     d1 = make_org(OrgKind.BRANCH, gw, code="D1", name="市档案馆党支部", sort_order=3)
     for org, n in ((a1, 3), (a2, 2), (ag1, 2), (b1, 4), (d1, 1)):

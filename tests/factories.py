@@ -27,8 +27,9 @@ class UserFactory(DjangoModelFactory):
 _org_seq = iter(range(1, 10**9))
 
 
-def make_org(kind: str, parent: OrgUnit | None, *, code: str | None = None, name: str | None = None,
-             **fields: object) -> OrgUnit:
+def make_org(
+    kind: str, parent: OrgUnit | None, *, code: str | None = None, name: str | None = None, **fields: object
+) -> OrgUnit:
     n = next(_org_seq)
     return services.org_unit_create(
         code=code or f"T{n:05d}",
