@@ -1,7 +1,10 @@
 """Settings for the test suite: fast hashing, eager Celery unless a broker is given."""
 
+import atexit
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
@@ -10,7 +13,9 @@ DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PRIVATE_ROOT_TMP = tempfile.mkdtemp(prefix="mofan-test-private-")
-PRIVATE_ROOT = __import__("pathlib").Path(PRIVATE_ROOT_TMP)
+# Each test process gets its own private folder, removed when the process ends.
+atexit.register(shutil.rmtree, PRIVATE_ROOT_TMP, ignore_errors=True)
+PRIVATE_ROOT = Path(PRIVATE_ROOT_TMP)
 MEDIA_ROOT = PRIVATE_ROOT_TMP
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,1 +1,0 @@
-"""Organisation import from Excel (domain.md §12). Placeholder until implemented."""
