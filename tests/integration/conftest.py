@@ -56,7 +56,7 @@ def filesystem_broker(folder: Path) -> dict[str, Any]:
 
     The same layout config/settings/base.py builds from CELERY_DATA_DIR.
     """
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
@@ -65,6 +65,7 @@ def filesystem_broker(folder: Path) -> dict[str, Any]:
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
             "store_processed": False,
+            "control_folder": str(folder / "control"),
         },
     }
 
