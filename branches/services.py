@@ -111,21 +111,6 @@ def org_unit_move(*, org: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     return org
 
 
-def rebuild_paths(orgs: list[OrgUnit]) -> None:
-    """Recompute `path`/`depth` in memory for freshly created rows whose parents are known.
-
-    Used by the bulk import: rows are sorted parents-first by the caller.
-    """
-    by_id = {o.pk: o for o in orgs}
-    for org in orgs:
-        parent = by_id.get(org.parent_id) if org.parent_id else None
-        if org.parent_id and parent is None:
-            parent = OrgUnit.objects.only("path", "depth").get(pk=org.parent_id)
-            by_id[parent.pk] = parent
-        org.path = (parent.path if parent else PATH_SEPARATOR) + f"{org.pk}{PATH_SEPARATOR}"
-        org.depth = 0 if parent is None else parent.depth + 1
-
-
 ORG_UPDATABLE_FIELDS = (
     "name",
     "sort_order",

@@ -61,10 +61,10 @@ def _write_organisations(plan: _Plan, *, now: datetime) -> None:
     """Write organisation changes level by level, top-down: every parent is final before its children.
 
     New rows are bulk-inserted with a placeholder path and then get "parent path + own
-    id" from one UPDATE per level, computed by the database: services.rebuild_paths
-    would query each parent missing from its list, and a parent may even be moved
-    during this very import. Moved rows reuse services.org_unit_move, which rewrites
-    the whole subtree in one UPDATE.
+    id" from one UPDATE per level, computed by the database (computing paths in Python
+    would need every parent row loaded, and a parent may even be moved during this very
+    import). Moved rows reuse services.org_unit_move, which rewrites the whole subtree
+    in one UPDATE.
     """
     # Plain field changes first: a move checks the (possibly new) kinds.
     for org in plan.updated_orgs:

@@ -36,13 +36,17 @@ def test_login_with_correct_password_reaches_the_workbench(branch_secretary) -> 
 
 
 def test_login_rotates_the_session_key(branch_secretary) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.sessions.models import Session
+
     client = Client()
-    client.get(LOGIN)
-    client.session["probe"] = 1
-    before = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    anonymous_session = client.session
+    anonymous_session["probe"] = 1
+    anonymous_session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = anonymous_session.session_key
     _post_login(client, "a1_secretary", PASSWORD)
     after = client.cookies[settings.SESSION_COOKIE_NAME].value
-    assert before is None or before.value != after
+    assert after != anonymous_session.session_key
+    assert not Session.objects.filter(session_key=anonymous_session.session_key).exists()
 
 
 def test_wrong_password_and_unknown_account_get_the_same_message(branch_secretary) -> None:  # type: ignore[no-untyped-def]

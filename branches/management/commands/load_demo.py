@@ -43,8 +43,10 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="已有组织数据时不加载，只打印演示账号表。"
         )
         parser.add_argument("--accounts", action="store_true", help="只打印演示账号表。")
+        parser.add_argument("--base-url", default=LOCAL_URL, help="打印登录地址时使用的站点地址。")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.base_url = options["base_url"].rstrip("/")
         if options["accounts"]:
             self._print_accounts()
             return
@@ -79,4 +81,4 @@ class Command(BaseCommand):
                 f"  另有 {count} 个党支部书记账号：{demo.BRANCH_SECRETARY_PREFIX}<组织编码小写，- 换成 _>，"
                 f"如 {demo.branch_secretary_username('XYD01')}，密码相同。"
             )
-        self.stdout.write(f"登录地址：{LOCAL_URL}{reverse('login')}（make run 启动后）")
+        self.stdout.write(f"登录地址：{self.base_url}{reverse('login')}")
