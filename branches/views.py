@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import imports, selectors, services
 from branches.access import AUTHENTICATED, COMMITTEE_ADMIN, PUBLIC, access, record_out_of_scope
+from branches.audit import describe_detail
 from branches.forms import (
     LoginForm,
     OrgImportForm,
@@ -24,7 +25,7 @@ from branches.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from branches.models import AuditEvent, OrgImport, OrgKind, OrgUnit, RoleGrant, User
+from branches.models import AuditAction, AuditEvent, OrgImport, OrgKind, OrgUnit, RoleGrant, User
 from branches.permissions import can_staff_org
 
 PAGE_SIZE = 50
@@ -359,10 +360,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         qs = qs.filter(action=action)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    from branches.models import AuditAction
-
+    rows = [{"event": e, "detail": describe_detail(e.detail)} for e in page.object_list]
     return render(
-        request, "branches/audit_log.html", {"page": page, "actions": AuditAction.choices, "action": action}
+        request,
+        "branches/audit_log.html",
+        {"page": page, "rows": rows, "actions": AuditAction.choices, "action": action},
     )
 
 
