@@ -186,6 +186,8 @@ def test_audit_events_cannot_be_updated_in_raw_sql(branch_secretary) -> None:  #
 
 def test_audit_page_shows_details_in_chinese(committee_admin, branch_secretary, tree, login) -> None:  # type: ignore[no-untyped-def]
     services.role_grant(user=branch_secretary, org=tree.a2, role="viewer", actor=committee_admin)
-    html = login(committee_admin).get(reverse("branches:audit_log"), {"action": "role_granted"}).content.decode()
+    html = (
+        login(committee_admin).get(reverse("branches:audit_log"), {"action": "role_granted"}).content.decode()
+    )
     assert "组织编码：A2" in html
     assert "角色：查看" in html
