@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from branches import permissions
 from branches.audit import audit_record
@@ -29,10 +30,10 @@ class Policy:
     public: bool = False
     predicate: Callable[[User], bool] | None = None
 
-    def allows(self, user: User) -> bool:
+    def allows(self, user: User | AnonymousUser) -> bool:
         if self.public:
             return True
-        if not user.is_authenticated:
+        if not isinstance(user, User) or not user.is_active:
             return False
         return self.predicate(user) if self.predicate is not None else True
 
@@ -45,15 +46,24 @@ STAFF = Policy("staff", "工委及机关党委/总支工作人员", predicate=pe
 REGISTRY: dict[str, Policy] = {p.name: p for p in (PUBLIC, AUTHENTICATED, COMMITTEE_ADMIN, STAFF)}
 
 
-def access(policy: Policy) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+class AuthedHttpRequest(HttpRequest):
+    """The request type of views whose policy requires login: `user` is a real account."""
+
+    user: User
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def access(policy: Policy) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not policy.allows(request.user):  # type: ignore[arg-type]
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not policy.allows(request.user):
                 audit_record(
                     action=AuditAction.DENIED,
                     actor=request.user,
-                    request=request,  # type: ignore[arg-type]
+                    request=request,
                     detail={"path": request.path, "policy": policy.name},
                 )
                 raise PermissionDenied("您没有权限访问此页面。")
@@ -72,6 +82,6 @@ def record_out_of_scope(request: HttpRequest, what: str, key: object) -> None:
     audit_record(
         action=AuditAction.DENIED,
         actor=request.user,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         detail={"path": request.path, "object": what, "key": str(key), "reason": "out_of_scope"},
     )

@@ -17,7 +17,7 @@ admin.site.has_permission = _superuser_only  # type: ignore[method-assign]
 class AppUserAdmin(UserAdmin):
     list_display = ("username", "full_name", "is_active", "is_superuser", "last_login")
     search_fields = ("username", "full_name")
-    fieldsets = (*UserAdmin.fieldsets, ("单位信息", {"fields": ("full_name", "phone")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("单位信息", {"fields": ("full_name", "phone")}))
 
 
 @admin.register(OrgUnit)

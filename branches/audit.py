@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from branches.models import AuditAction, AuditEvent, User
@@ -18,17 +19,16 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def audit_record(
     *,
     action: AuditAction | str,
-    actor: User | None = None,
+    actor: User | AnonymousUser | None = None,
     username: str = "",
     request: HttpRequest | None = None,
     target: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
+    user = actor if isinstance(actor, User) else None
     return AuditEvent.objects.create(
-        actor=actor,
-        actor_username=(actor.username if actor is not None else username)[:150],
+        actor=user,
+        actor_username=(user.username if user is not None else username)[:150],
         action=action,
         ip_address=client_ip(request),
         target_type=type(target).__name__ if target is not None else "",

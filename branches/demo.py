@@ -409,9 +409,9 @@ def demo_load(*, today: date, password: str = DEMO_PASSWORD, seed: int = DEMO_SE
         return user
 
     featured_secretaries = {a.org_code for a in FEATURED_ACCOUNTS if str(a.role) == Role.SECRETARY}
-    for spec in FEATURED_ACCOUNTS:
-        user = account(spec.username, spec.org_code, spec.full_name)
-        grants.append((user, result.orgs[spec.org_code], spec.role))
+    for featured in FEATURED_ACCOUNTS:
+        user = account(featured.username, featured.org_code, featured.full_name)
+        grants.append((user, result.orgs[featured.org_code], featured.role))
     for spec in plan:
         if spec.kind == OrgKind.BRANCH and spec.code not in featured_secretaries:
             user = account(branch_secretary_username(spec.code), spec.code)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from branches.models import Role, User
+from branches.models import OrgKind, Role, User
 
 ACCOUNT_HELP = "3–64 位字母、数字或 _ . @ -"
 
@@ -27,13 +27,7 @@ class OrgSearchForm(forms.Form):
 
 class OrgListFilterForm(forms.Form):
     q = forms.CharField(label="名称或编码", required=False, max_length=50)
-    kind = forms.ChoiceField(label="组织类型", required=False)
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        from branches.models import OrgKind
-
-        self.fields["kind"].choices = [("", "全部类型"), *OrgKind.choices]
+    kind = forms.ChoiceField(label="组织类型", required=False, choices=[("", "全部类型"), *OrgKind.choices])
 
 
 class UserCreateForm(forms.Form):

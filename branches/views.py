@@ -15,7 +15,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches import imports, selectors, services
-from branches.access import AUTHENTICATED, COMMITTEE_ADMIN, PUBLIC, access, record_out_of_scope
+from branches.access import (
+    AUTHENTICATED,
+    COMMITTEE_ADMIN,
+    PUBLIC,
+    AuthedHttpRequest,
+    access,
+    record_out_of_scope,
+)
 from branches.audit import describe_detail
 from branches.forms import (
     LoginForm,
@@ -31,7 +38,7 @@ from branches.permissions import can_staff_org
 PAGE_SIZE = 50
 
 
-def _visible_org_or_404(request: HttpRequest, pk: int) -> OrgUnit:
+def _visible_org_or_404(request: AuthedHttpRequest, pk: int) -> OrgUnit:
     """The one access helper for organisations: out of scope is indistinguishable from absent."""
     try:
         return selectors.organisations_visible_to(request.user).select_related("parent").get(pk=pk)
@@ -82,13 +89,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @access(AUTHENTICATED)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     grants = RoleGrant.objects.filter(user=request.user).select_related("org").order_by("org__path", "role")
     tops = list(selectors.top_organisations_for(request.user)[:20])
     return render(request, "branches/home.html", {"grants": grants, "tops": tops})
 
 
-def _tree_nodes(request: HttpRequest, orgs: list[OrgUnit]) -> list[dict]:
+def _tree_nodes(request: AuthedHttpRequest, orgs: list[OrgUnit]) -> list[dict]:
     ids = [o.pk for o in orgs]
     children = selectors.child_counts(ids)
     members = selectors.subtree_member_counts(orgs)
@@ -97,7 +104,7 @@ def _tree_nodes(request: HttpRequest, orgs: list[OrgUnit]) -> list[dict]:
 
 @require_GET
 @access(AUTHENTICATED)
-def org_tree(request: HttpRequest) -> HttpResponse:
+def org_tree(request: AuthedHttpRequest) -> HttpResponse:
     """The tree: visible roots with their children; deeper levels load on expand."""
     query = request.GET.get("q", "").strip()[:50]
     if query:
@@ -125,7 +132,7 @@ def org_tree(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access(AUTHENTICATED)
-def org_children(request: HttpRequest, pk: int) -> HttpResponse:
+def org_children(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     org = _visible_org_or_404(request, pk)
     kids = list(selectors.children_visible_to(request.user, org))
     return render(request, "branches/org_tree.html#children", {"nodes": _tree_nodes(request, kids)})
@@ -133,7 +140,7 @@ def org_children(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @access(AUTHENTICATED)
-def org_list(request: HttpRequest) -> HttpResponse:
+def org_list(request: AuthedHttpRequest) -> HttpResponse:
     form = OrgListFilterForm(request.GET or None)
     kind = text = ""
     if form.is_valid():
@@ -153,7 +160,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access(AUTHENTICATED)
-def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def org_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     org = _visible_org_or_404(request, pk)
     today = timezone.localdate()
     roster = Paginator(org.members.select_related("user").order_by("id"), PAGE_SIZE).get_page(
@@ -187,7 +194,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @access(COMMITTEE_ADMIN)
-def org_import(request: HttpRequest) -> HttpResponse:
+def org_import(request: AuthedHttpRequest) -> HttpResponse:
     form = OrgImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -201,14 +208,14 @@ def org_import(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access(COMMITTEE_ADMIN)
-def org_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def org_import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(OrgImport.objects.select_related("uploaded_by"), pk=pk)
     return render(request, "branches/org_import_detail.html", {"run": run, "errors": run.errors[:500]})
 
 
 @require_GET
 @access(COMMITTEE_ADMIN)
-def org_import_errors(request: HttpRequest, pk: int) -> FileResponse:
+def org_import_errors(request: AuthedHttpRequest, pk: int) -> FileResponse:
     run = get_object_or_404(OrgImport, pk=pk)
     data = imports.errors_workbook(run.errors)
     return _xlsx_response(data, f"组织导入错误_{run.pk}.xlsx")
@@ -216,7 +223,7 @@ def org_import_errors(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_GET
 @access(COMMITTEE_ADMIN)
-def org_import_template(request: HttpRequest) -> FileResponse:
+def org_import_template(request: AuthedHttpRequest) -> FileResponse:
     return _xlsx_response(imports.template_workbook(), "组织导入模板.xlsx")
 
 
@@ -236,13 +243,13 @@ def _xlsx_response(data: bytes, filename: str) -> FileResponse:
 # --- people and roles -----------------------------------------------------------------
 
 
-def _manageable_user_or_404(request: HttpRequest, pk: int) -> User:
+def _manageable_user_or_404(request: AuthedHttpRequest, pk: int) -> User:
     return get_object_or_404(selectors.users_manageable_by(request.user), pk=pk)
 
 
 @require_GET
 @access(COMMITTEE_ADMIN)
-def people_list(request: HttpRequest) -> HttpResponse:
+def people_list(request: AuthedHttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:50]
     qs = selectors.users_manageable_by(request.user).order_by("username")
     if text:
@@ -260,7 +267,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @access(COMMITTEE_ADMIN)
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedHttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -279,7 +286,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @access(COMMITTEE_ADMIN)
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     person = _manageable_user_or_404(request, pk)
     form = UserEditForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
@@ -296,7 +303,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @access(COMMITTEE_ADMIN)
-def person_grant(request: HttpRequest, pk: int) -> HttpResponse:
+def person_grant(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     person = _manageable_user_or_404(request, pk)
     form = RoleGrantForm(request.POST)
     if form.is_valid():
@@ -322,7 +329,7 @@ def person_grant(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @access(COMMITTEE_ADMIN)
-def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def grant_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     grant = get_object_or_404(selectors.grants_visible_to(request.user), pk=pk)
     user_pk = grant.user_id
     services.role_revoke(grant=grant, actor=request.user, request=request)
@@ -332,7 +339,7 @@ def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @access(COMMITTEE_ADMIN)
-def person_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def person_set_active(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     person = _manageable_user_or_404(request, pk)
     active = request.POST.get("active") == "1"
     if person.pk == request.user.pk and not active:
@@ -345,7 +352,7 @@ def person_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @access(COMMITTEE_ADMIN)
-def person_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reset_password(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     person = _manageable_user_or_404(request, pk)
     password = services.user_reset_password(user=person, actor=request.user, request=request)
     messages.success(request, f"{person.display_name} 的新密码：{password}（仅显示一次）")
@@ -354,7 +361,7 @@ def person_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @access(COMMITTEE_ADMIN)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedHttpRequest) -> HttpResponse:
     qs = AuditEvent.objects.all()
     action = request.GET.get("action", "")
     if action:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models.functions import Lower
@@ -418,7 +418,7 @@ class _Validator:
             add(SHEET_ORGS, None, COL_KIND, ERR_NO_COMMITTEE)
 
         for row in self.org_rows.values():
-            if row.kind in (None, OrgKind.COMMITTEE) or not row.parent_code:
+            if row.kind is None or row.kind == OrgKind.COMMITTEE or not row.parent_code:
                 continue
             if row.parent_code == row.code:
                 add(SHEET_ORGS, row.row, COL_PARENT, ERR_PARENT_SELF)
@@ -485,7 +485,7 @@ class _Validator:
                         row.row,
                         COL_KIND,
                         ERR_KIND_BREAKS_CHILD.format(
-                            kind=OrgKind(row.kind).label,
+                            kind=OrgKind(cast(str, row.kind)).label,
                             child=child.name,
                             child_kind=OrgKind(child_kind).label,
                         ),
@@ -495,10 +495,10 @@ class _Validator:
         keys = list(self.people)
         for chunk in _chunks(keys):
             # Case-insensitive like services.user_create, which refuses "Zhang" next to "zhang".
-            for user in User.objects.annotate(username_lower=Lower("username")).filter(
+            for found in User.objects.annotate(username_lower=Lower("username")).filter(
                 username_lower__in=chunk
             ):
-                self.users[user.username.lower()] = user
+                self.users[found.username.lower()] = found
         for key, user in self.users.items():
             person = self.people[key]
             if user.full_name and user.full_name != person.name:
@@ -677,7 +677,8 @@ class _Validator:
             key = m.account.lower()
             org = plan.orgs[m.org_code]
             if m.target is None:
-                member = Member(name=m.name, category=m.category, joined_on=m.joined_on)
+                # Rows reach planning only after validation, so the category is known.
+                member = Member(name=m.name, category=cast(str, m.category), joined_on=m.joined_on)
                 plan.new_members.append((member, m.org_code, key))
                 continue
             member = m.target

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from branches.imports.messages import (
     _HEADER_MARKS,
@@ -95,7 +96,7 @@ def _format_columns(ws: Any, columns: tuple[str, ...], names: Iterable[str], num
 def template_workbook() -> bytes:
     """The blank import template: both sheets, marked required columns, drop-downs and a 说明 sheet."""
     workbook = openpyxl.Workbook()
-    orgs = workbook.active
+    orgs = cast(Worksheet, workbook.active)  # a new workbook always has one sheet
     orgs.title = SHEET_ORGS
     _write_header(
         orgs,
@@ -161,7 +162,7 @@ def _text_cell(ws: Any, row: int, column: int, value: object) -> None:
 def errors_workbook(errors: list[RowError] | list[dict[str, Any]]) -> bytes:
     """The error list as a workbook (sheet 错误清单); every cell is text, never a formula."""
     workbook = openpyxl.Workbook()
-    ws = workbook.active
+    ws = cast(Worksheet, workbook.active)  # a new workbook always has one sheet
     ws.title = SHEET_ERRORS
     _write_header(ws, ERROR_COLUMNS, {"工作表": 10, "行号": 8, "列": 16, "错误原因": 80})
     for row, error in enumerate(errors, start=2):
