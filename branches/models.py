@@ -251,6 +251,9 @@ class AuditAction(models.TextChoices):
     ROLE_REVOKED = "role_revoked", "撤销角色"
     IMPORT = "import", "导入"
     EXPORT = "export", "导出"
+    REVIEW = "review", "审核"
+    REOPEN = "reopen", "重新打开"
+    PUBLISH = "publish", "发布"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/password/", branch_views.password_change_view, name="password_change"),
     path("accounts/password/done/", branch_views.password_change_done_view, name="password_change_done"),
     path("", include("branches.urls")),
+    path("campaigns/", include("campaigns.urls")),
     # The Django admin is an ops tool for superusers (style rule 20).
     path("admin/", admin.site.urls),
 ]

@@ -125,3 +125,28 @@ MATRIX: dict[str, Spec] = {
     ),
     "branches:audit_log": Spec("committee_admin", (ANON_REDIRECT, Case("committee_staff"), Case("leader"))),
 }
+
+
+# Each app's tests may add URL cases in tests/<app>/access_*.py modules: a MATRIX dict of the
+# same shape and, optionally, build_world(world) adding the objects their URL arguments need.
+WORLD_BUILDERS: list[Callable[[dict[str, Any]], None]] = []
+
+
+def _collect_app_cases() -> None:
+    import importlib
+    import pkgutil
+
+    import tests.campaigns
+
+    for info in sorted(pkgutil.iter_modules(tests.campaigns.__path__), key=lambda i: i.name):
+        if not info.name.startswith("access_"):
+            continue
+        module = importlib.import_module(f"tests.campaigns.{info.name}")
+        clash = set(module.MATRIX) & set(MATRIX)
+        assert not clash, f"URL names declared twice in the access matrix: {sorted(clash)}"
+        MATRIX.update(module.MATRIX)
+        if hasattr(module, "build_world"):
+            WORLD_BUILDERS.append(module.build_world)
+
+
+_collect_app_cases()

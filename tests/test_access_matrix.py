@@ -10,7 +10,19 @@ from django.test import Client
 from django.urls import reverse
 
 from branches.models import AuditAction, AuditEvent, ImportStatus, Member, OrgImport, OrgUnit, RoleGrant, User
-from tests.access_matrix import MATRIX
+from campaigns.models import (
+    Campaign,
+    Checklist,
+    ChecklistEntry,
+    ChecklistItem,
+    EntryEvent,
+    EntryEvidence,
+    Evidence,
+    EvidenceRevision,
+    PublishRun,
+    Section,
+)
+from tests.access_matrix import MATRIX, WORLD_BUILDERS
 from tests.conftest import PERSONAS
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +41,8 @@ def world(request, tree, committee_admin) -> dict[str, Any]:  # type: ignore[no-
         errors=[{"sheet": "组织", "row": 3, "column": "组织类型", "message": "组织类型无效"}],
     )
     w["outsider_grant"] = RoleGrant.objects.get(user=w["outsider_secretary"])
+    for build in WORLD_BUILDERS:
+        build(w)
     return w
 
 
@@ -42,6 +56,26 @@ def _state_digest() -> str:
         list(User.objects.order_by("pk").values_list("pk", "username", "full_name", "is_active", "password")),
         list(Member.objects.order_by("pk").values_list("pk", "org_id", "name", "category")),
         list(OrgImport.objects.order_by("pk").values_list("pk", "status")),
+        list(Campaign.objects.order_by("pk").values_list("pk", "status", "name", "year")),
+        list(Section.objects.order_by("pk").values_list("pk", "name")),
+        list(ChecklistItem.objects.order_by("pk").values_list("pk", "code", "title", "points", "owner_id")),
+        list(Checklist.objects.order_by("pk").values_list("pk", "letter_signed_at")),
+        list(
+            ChecklistEntry.objects.order_by("pk").values_list(
+                "pk",
+                "status",
+                "version",
+                "self_score",
+                "first_review_score",
+                "review_score",
+                "responsible_id",
+            )
+        ),
+        EntryEvent.objects.count(),
+        list(Evidence.objects.order_by("pk").values_list("pk", "org_id", "current_id")),
+        list(EvidenceRevision.objects.order_by("pk").values_list("pk", "sha256")),
+        list(EntryEvidence.objects.order_by("pk").values_list("pk", "entry_id", "evidence_id")),
+        PublishRun.objects.count(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

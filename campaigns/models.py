@@ -1,1 +1,0 @@
-"""The annual campaign workflow (later issues)."""

@@ -1,0 +1,115 @@
+"""Reads that decide visibility for the campaign workflow; every campaign view reads through these."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from branches.models import STAFF_ROLES, OrgKind, Role, User
+from branches.selectors import grants_of, scope_q
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Checklist,
+    ChecklistEntry,
+    ChecklistItem,
+    EntryStatus,
+    Evidence,
+    ReviewStage,
+)
+from campaigns.permissions import ASSIGNED_ROLES, FILL_ROLES, is_committee_staff
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Campaigns of the 工委 the user belongs to; drafts only for committee staff."""
+    qs = Campaign.objects.select_related("committee")
+    if not is_committee_staff(user):
+        qs = qs.exclude(status=CampaignStatus.DRAFT)
+    if user.is_superuser:
+        return qs
+    roots = {g.org_path.split("/")[1] for g in grants_of(user)}
+    return qs.filter(committee_id__in=[int(r) for r in roots if r.isdigit()])
+
+
+def current_campaign_for(user: User) -> Campaign | None:
+    """The newest published (or archived) campaign the user can see."""
+    return campaigns_visible_to(user).exclude(status=CampaignStatus.DRAFT).order_by("-year").first()
+
+
+def checklists_visible_to(user: User) -> QuerySet[Checklist]:
+    return Checklist.objects.filter(scope_q(user, field="org__path")).select_related("org", "campaign")
+
+
+def entries_visible_to(user: User) -> QuerySet[ChecklistEntry]:
+    return ChecklistEntry.objects.filter(scope_q(user, field="org__path"))
+
+
+def entry_for_page(user: User, pk: int) -> ChecklistEntry:
+    """One visible entry with everything its page shows (raises DoesNotExist outside scope)."""
+    return (
+        entries_visible_to(user)
+        .select_related(
+            "item",
+            "item__section",
+            "org",
+            "org__parent",
+            "campaign",
+            "checklist",
+            "responsible",
+            "updated_by",
+        )
+        .get(pk=pk)
+    )
+
+
+def evidence_visible_to(user: User) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(scope_q(user, field="org__path"))
+
+
+def items_for_org(campaign: Campaign, org_path: str, org_kind: str) -> list[ChecklistItem]:
+    """Items that apply to an organisation: the 工委's list plus 本级增加 items of its ancestors."""
+    ancestor_ids = [int(p) for p in org_path.strip("/").split("/") if p]
+    items = (
+        ChecklistItem.objects.filter(campaign=campaign, is_active=True)
+        .filter(Q(owner__isnull=True) | Q(owner_id__in=ancestor_ids))
+        .select_related("section", "owner")
+    )
+    return [i for i in items if i.applies_to_kind(org_kind)]
+
+
+def my_entries(user: User, campaign: Campaign) -> QuerySet[ChecklistEntry]:
+    """我的任务清单: every entry of organisations where the user is 书记/副书记, plus entries assigned to them."""
+    fill_orgs = [g.org_id for g in grants_of(user) if g.role in FILL_ROLES]
+    assigned_orgs = [g.org_id for g in grants_of(user) if g.role in ASSIGNED_ROLES]
+    return (
+        ChecklistEntry.objects.filter(campaign=campaign)
+        .filter(Q(org_id__in=fill_orgs) | Q(org_id__in=assigned_orgs, responsible=user))
+        .select_related("item", "item__section", "item__owner", "org", "responsible")
+        .order_by("item__section__sort_order", "item__section_id", "due_date", "item__sort_order", "period")
+    )
+
+
+def review_queue_for(user: User, campaign: Campaign) -> QuerySet[ChecklistEntry]:
+    """Submitted entries waiting for this user's review stage, within the user's subtrees."""
+    qs = ChecklistEntry.objects.filter(campaign=campaign, status=EntryStatus.SUBMITTED)
+    if is_committee_staff(user):
+        return qs.filter(scope_q(user, field="org__path"))
+    # Unit staff: the parent stage of organisations strictly below their unit.
+    q = Q(pk__in=[])
+    for g in grants_of(user):
+        if g.role in STAFF_ROLES:
+            upper = g.org_path[:-1] + "0"
+            q |= Q(org__path__gt=g.org_path, org__path__lt=upper)
+    return qs.filter(q, review_stage=ReviewStage.PARENT)
+
+
+def unsigned_checklists(user: User, campaign: Campaign) -> QuerySet[Checklist]:
+    """Checklists in the user's scope whose secretary has not signed the 目标责任书."""
+    return (
+        checklists_visible_to(user)
+        .filter(campaign=campaign, letter_signed_at__isnull=True)
+        .exclude(org__kind=OrgKind.COMMITTEE)
+        .order_by("org__path")
+    )
+
+
+__all__ = ["Role"]

@@ -1,0 +1,14 @@
+from django.urls import URLPattern
+
+from campaigns.views import campaigns, checklist, evidence, items, publishing, review
+
+app_name = "campaigns"
+
+urlpatterns: list[URLPattern] = [
+    *campaigns.urlpatterns,
+    *items.urlpatterns,
+    *publishing.urlpatterns,
+    *checklist.urlpatterns,
+    *review.urlpatterns,
+    *evidence.urlpatterns,
+]

@@ -1,0 +1,1 @@
+"""HTTP for the campaign workflow, one module per sub-domain, each with its own urlpatterns."""
