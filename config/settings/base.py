@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "branches.context_processors.navigation",
+                "campaigns.context_processors.navigation",
             ],
         },
     },
@@ -216,6 +217,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 6 * 60 * 60.0,
     },
 }
+
+# Evidence uploads (domain.md §6, R8): size cap and the allowed types, by extension; the
+# content is sniffed from magic bytes and must agree with the extension.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+EVIDENCE_ALLOWED_EXTENSIONS = env.list(
+    "EVIDENCE_ALLOWED_EXTENSIONS",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "jpg", "jpeg", "png", "ofd"],
+)
 
 # Term end (换届) warning horizon shown on organisation pages (domain §10).
 TERM_END_WARNING_DAYS = 90

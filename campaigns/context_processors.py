@@ -1,0 +1,15 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from campaigns import permissions
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_can_manage_campaign": permissions.can_manage_campaign(user),
+        "nav_can_review": permissions.can_review_anything(user),
+    }
