@@ -254,6 +254,7 @@ class AuditAction(models.TextChoices):
     REVIEW = "review", "审核"
     REOPEN = "reopen", "重新打开"
     PUBLISH = "publish", "发布"
+    ARCHIVE = "archive", "归档"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -20,9 +20,13 @@ from campaigns.permissions import ASSIGNED_ROLES, FILL_ROLES, is_committee_staff
 
 
 def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
-    """Campaigns of the 工委 the user belongs to; drafts only for committee staff."""
+    """Campaigns of the 工委 the user belongs to.
+
+    Drafts are shown to staff only: 工委 staff prepare the list, and 机关党委/党总支 staff may
+    add their 本级增加 items before publication (domain.md §5).
+    """
     qs = Campaign.objects.select_related("committee")
-    if not is_committee_staff(user):
+    if not (is_committee_staff(user) or any(g.role in STAFF_ROLES for g in grants_of(user))):
         qs = qs.exclude(status=CampaignStatus.DRAFT)
     if user.is_superuser:
         return qs
@@ -113,3 +117,52 @@ def unsigned_checklists(user: User, campaign: Campaign) -> QuerySet[Checklist]:
 
 
 __all__ = ["Role"]
+
+
+def people_of_org(org_id: int) -> QuerySet[User]:
+    """Who may be 责任人 of an organisation's entries: its officers and rostered members with accounts."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(grants__org_id=org_id) | Q(member__org_id=org_id, member__is_active=True))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def campaign_for_page(user: User, campaign_id: str | None) -> Campaign | None:
+    """The campaign chosen by `?campaign=` if visible, else the user's current one; None if not visible."""
+    if campaign_id and campaign_id.isdigit():
+        return campaigns_visible_to(user).filter(pk=int(campaign_id)).first()
+    return current_campaign_for(user)
+
+
+def checklist_for_page(user: User, pk: int) -> Checklist:
+    """One visible checklist with its organisation and campaign (raises DoesNotExist outside scope)."""
+    return checklists_visible_to(user).select_related("org__parent", "letter_signed_by").get(pk=pk)
+
+
+def checklist_entries(checklist: Checklist) -> QuerySet[ChecklistEntry]:
+    return (
+        ChecklistEntry.objects.filter(checklist=checklist)
+        .select_related("item", "item__section", "item__owner", "org", "responsible")
+        .order_by("item__section__sort_order", "item__section_id", "due_date", "item__sort_order", "period")
+    )
+
+
+def letters_signed_counts(user: User, campaign: Campaign) -> dict[str, int]:
+    from django.db.models import Count
+
+    return (
+        checklists_visible_to(user)
+        .filter(campaign=campaign)
+        .exclude(org__kind=OrgKind.COMMITTEE)
+        .aggregate(total=Count("pk"), signed=Count("pk", filter=Q(letter_signed_at__isnull=False)))
+    )
+
+
+def letters_to_sign(user: User, campaign: Campaign) -> QuerySet[Checklist]:
+    """Unsigned checklists of organisations where the user is the secretary (the banner on 我的任务清单)."""
+    orgs = [g.org_id for g in grants_of(user) if g.role == Role.SECRETARY]
+    return Checklist.objects.filter(
+        campaign=campaign, org_id__in=orgs, letter_signed_at__isnull=True
+    ).select_related("org")

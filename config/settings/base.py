@@ -149,6 +149,9 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 # downloads go through permission-checked views.
 PRIVATE_ROOT = Path(env("PRIVATE_ROOT", default=str(BASE_DIR / "var" / "private")))
 MEDIA_ROOT = str(PRIVATE_ROOT)
+# With nginx in front, downloads are handed over with X-Accel-Redirect to an internal
+# location that maps this prefix to PRIVATE_ROOT (README); empty = Django streams the file.
+PRIVATE_ACCEL_PREFIX = env("PRIVATE_ACCEL_PREFIX", default="")
 MEDIA_URL = "/private-not-served/"
 
 STORAGES = {

@@ -33,5 +33,3 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Evidence downloads are handed to nginx with X-Accel-Redirect when this is set.
-PRIVATE_ACCEL_PREFIX = env("PRIVATE_ACCEL_PREFIX", default="")

@@ -652,6 +652,17 @@ def run_all(*, branches: int, p5_orgs: int, repeat: int) -> list[Result]:
     )
     progress("P2: queries per page")
     results += _emit(bench_p2(root_id=tree.root_id))
+    from tests.bench.p9 import bench_p9
+
+    progress("P9: publishing the task list")
+    results += _emit([bench_p9(root_id=tree.root_id)])
+    from tests.bench.p2_campaigns import bench_p2_campaigns, campaign_data_reset
+    from tests.bench.p11 import run_p11
+
+    progress("P2: queries per campaign page")
+    results += _emit(bench_p2_campaigns(root_id=tree.root_id))
+    results += _emit(run_p11(root_id=tree.root_id))
+    campaign_data_reset()
     tree_reset()
     progress(f"P5: building {p5_orgs} organisations")
     results += _emit(bench_p5(orgs=p5_orgs))

@@ -1,0 +1,1 @@
+"""Forms of the campaign workflow, one module per sub-domain."""
