@@ -80,6 +80,40 @@ def items_for_org(campaign: Campaign, org_path: str, org_kind: str) -> list[Chec
     return [i for i in items if i.applies_to_kind(org_kind)]
 
 
+# Columns the checklist rows need (campaigns/_entry_rows.html via views.checklist.decorate).
+ENTRY_ROW_FIELDS = (
+    "id",
+    "checklist_id",
+    "campaign_id",
+    "org_id",
+    "item_id",
+    "period",
+    "due_date",
+    "responsible_id",
+    "status",
+    "review_stage",
+    "not_applicable_requested",
+    "self_score",
+    "first_review_score",
+    "review_score",
+    "item__id",
+    "item__code",
+    "item__title",
+    "item__points",
+    "item__sort_order",
+    "item__owner_id",
+    "item__section_id",
+    "item__section__id",
+    "item__section__name",
+    "item__section__sort_order",
+    "org__id",
+    "org__name",
+    "responsible__id",
+    "responsible__username",
+    "responsible__full_name",
+)
+
+
 def my_entries(user: User, campaign: Campaign) -> QuerySet[ChecklistEntry]:
     """我的任务清单: every entry of organisations where the user is 书记/副书记, plus entries assigned to them."""
     fill_orgs = [g.org_id for g in grants_of(user) if g.role in FILL_ROLES]
@@ -87,7 +121,9 @@ def my_entries(user: User, campaign: Campaign) -> QuerySet[ChecklistEntry]:
     return (
         ChecklistEntry.objects.filter(campaign=campaign)
         .filter(Q(org_id__in=fill_orgs) | Q(org_id__in=assigned_orgs, responsible=user))
-        .select_related("item", "item__section", "item__owner", "org", "responsible")
+        .select_related("item", "item__section", "org", "responsible")
+        # Only what the list shows: long texts (requirements, notes) stay in the database.
+        .only(*ENTRY_ROW_FIELDS)
         .order_by("item__section__sort_order", "item__section_id", "due_date", "item__sort_order", "period")
     )
 
@@ -144,7 +180,9 @@ def checklist_for_page(user: User, pk: int) -> Checklist:
 def checklist_entries(checklist: Checklist) -> QuerySet[ChecklistEntry]:
     return (
         ChecklistEntry.objects.filter(checklist=checklist)
-        .select_related("item", "item__section", "item__owner", "org", "responsible")
+        .select_related("item", "item__section", "org", "responsible")
+        # Only what the list shows: long texts (requirements, notes) stay in the database.
+        .only(*ENTRY_ROW_FIELDS)
         .order_by("item__section__sort_order", "item__section_id", "due_date", "item__sort_order", "period")
     )
 
