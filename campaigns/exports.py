@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from branches.audit import audit_record
-from branches.imports.workbooks import _drop_down, _text_cell, _write_header
+from branches.imports.workbooks import drop_down, text_cell, write_header
 from branches.models import AuditAction, OrgKind, Role, User
 from campaigns.imports import (
     COL_CODE,
@@ -65,8 +65,8 @@ def _new_sheet() -> tuple[openpyxl.Workbook, Worksheet]:
     workbook = openpyxl.Workbook()
     ws = cast(Worksheet, workbook.active)  # a new workbook always has one sheet
     ws.title = SHEET_TASKS
-    _write_header(ws, TASK_COLUMNS, _WIDTHS)
-    _drop_down(ws, TASK_COLUMNS, COL_ROLE, [str(r.label) for r in Role])
+    write_header(ws, TASK_COLUMNS, _WIDTHS)
+    drop_down(ws, TASK_COLUMNS, COL_ROLE, [str(r.label) for r in Role])
     return workbook, ws
 
 
@@ -133,7 +133,7 @@ def task_list_workbook(campaign: Campaign) -> bytes:
             if column == points_column:
                 ws.cell(row=row_number, column=column, value=float(item.points))
             else:
-                _text_cell(ws, row_number, column, value)
+                text_cell(ws, row_number, column, value)
     _add_help(workbook)
     return _save(workbook)
 

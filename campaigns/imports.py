@@ -34,12 +34,12 @@ from branches.imports.messages import (
     SHEET_FILE,
     RowError,
     _Errors,
-    _file_error,
-    _human_size,
-    _names,
+    column_names,
+    file_error,
+    human_size,
 )
-from branches.imports.package import _package_errors
-from branches.imports.reading import _date, _find_sheet, _read_sheet, _text
+from branches.imports.package import package_errors
+from branches.imports.reading import cell_date, cell_text, find_sheet, read_sheet
 from branches.models import AuditAction, OrgKind, Role, User
 from campaigns.models import Campaign, ChecklistItem, Frequency, Section
 from campaigns.services import items as item_rules
@@ -71,7 +71,7 @@ TASK_COLUMNS: tuple[str, ...] = (
     COL_KINDS,
     COL_ROLE,
 )
-COLUMN_ORDER = _names(TASK_COLUMNS)
+COLUMN_ORDER = column_names(TASK_COLUMNS)
 
 KIND_BY_LABEL: dict[str, str] = {str(k.label): k.value for k in OrgKind}
 ROLE_BY_LABEL: dict[str, str] = {str(r.label): r.value for r in Role}
@@ -131,26 +131,26 @@ def _points(value: object) -> Decimal:
     if isinstance(value, (int, float)):
         return Decimal(str(value))
     try:
-        return Decimal(_text(value))
+        return Decimal(cell_text(value))
     except InvalidOperation:
         raise ValueError(value) from None
 
 
 def _due(value: object) -> tuple[date | None, str]:
     """完成时限 or 频次: a date means a one-off item due that day; a label is the frequency."""
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None, Frequency.ONCE
     if text in FREQUENCY_BY_LABEL:
         return None, FREQUENCY_BY_LABEL[text]
-    return _date(value), Frequency.ONCE
+    return cell_date(value), Frequency.ONCE
 
 
 def _parse_row(campaign: Campaign, number: int, cells: dict[str, object], errors: _Errors) -> _Row:
     def add(column: str, message: str) -> None:
         errors.add(SHEET_TASKS, number, column, message)
 
-    text = {name: _text(cells.get(name)) for name in COLUMN_ORDER}
+    text = {name: cell_text(cells.get(name)) for name in COLUMN_ORDER}
     for name, limit in (
         (COL_SECTION, item_rules.MAX_SECTION),
         (COL_CODE, item_rules.MAX_CODE),
@@ -227,17 +227,17 @@ def _read_rows(campaign: Campaign, data: bytes, errors: _Errors) -> list[_Row]:
     except Exception:
         # openpyxl reports malformed parts with whatever exception its parser raised.
         logger.warning("task-list import: workbook could not be opened", exc_info=True)
-        errors.items = _file_error(ERR_UNREADABLE)
+        errors.items = file_error(ERR_UNREADABLE)
         return []
     try:
-        ws = _find_sheet(workbook, SHEET_TASKS)
+        ws = find_sheet(workbook, SHEET_TASKS)
         if ws is None:
             errors.add(SHEET_TASKS, None, "", ERR_NO_SHEET)
             return []
-        sheet = _read_sheet(ws, sheet=SHEET_TASKS, columns=TASK_COLUMNS, errors=errors)
+        sheet = read_sheet(ws, sheet=SHEET_TASKS, columns=TASK_COLUMNS, errors=errors)
     except Exception:
         logger.warning("task-list import: workbook could not be read", exc_info=True)
-        errors.items = _file_error(ERR_UNREADABLE)
+        errors.items = file_error(ERR_UNREADABLE)
         return []
     finally:
         workbook.close()
@@ -366,9 +366,9 @@ def task_list_import(
     result = TaskListImportResult(status=STATUS_FAILED, file_name=file_name, dry_run=dry_run)
     errors = _Errors()
     if campaign.is_locked:
-        errors.items = _file_error(ERR_ARCHIVED)
+        errors.items = file_error(ERR_ARCHIVED)
     else:
-        errors.items = _package_errors(data=data, file_name=file_name)
+        errors.items = package_errors(data=data, file_name=file_name)
     rows: list[_Row] = []
     if not errors:
         rows = _read_rows(campaign, data, errors)
@@ -392,7 +392,7 @@ def task_list_import(
         # Only a concurrent edit between validation and writing can get here.
         logger.warning("task-list import: write failed after validation", exc_info=True)
         result.status = STATUS_FAILED
-        result.errors = _file_error(ERR_WRITE_CONFLICT.format(detail=exc))
+        result.errors = file_error(ERR_WRITE_CONFLICT.format(detail=exc))
         result.summary = {SUM_ROWS: len(rows), SUM_ERRORS: 1}
         return _record(result, campaign=campaign, data=data, actor=actor, request=request)
 
@@ -414,7 +414,7 @@ def task_list_import_upload(
             status=STATUS_FAILED,
             file_name=file_name,
             dry_run=dry_run,
-            errors=_file_error(ERR_TOO_LARGE.format(limit=_human_size(limit))),
+            errors=file_error(ERR_TOO_LARGE.format(limit=human_size(limit))),
             summary={SUM_ERRORS: 1},
         )
         return _record(result, campaign=campaign, data=b"", actor=actor, request=request)

@@ -50,11 +50,11 @@ from branches.imports.messages import (
     SUM_ORG_ROWS,
     RowError,
     _Errors,
-    _file_error,
-    _human_size,
+    file_error,
+    human_size,
 )
-from branches.imports.package import MAX_ZIP_MEMBERS, _package_errors
-from branches.imports.reading import _find_sheet, _read_sheet
+from branches.imports.package import MAX_ZIP_MEMBERS, package_errors
+from branches.imports.reading import find_sheet, read_sheet
 from branches.imports.validation import _Validator
 from branches.imports.workbooks import errors_workbook, template_workbook
 from branches.imports.writing import _apply
@@ -87,23 +87,23 @@ def _check_workbook(data: bytes) -> tuple[_Errors, _Validator | None, dict[str, 
     except Exception:
         # openpyxl reports malformed parts with whatever exception its parser raised.
         logger.warning("organisation import: workbook could not be opened", exc_info=True)
-        errors.items = _file_error(ERR_UNREADABLE)
+        errors.items = file_error(ERR_UNREADABLE)
         return errors, None, {}
     try:
-        org_ws = _find_sheet(workbook, SHEET_ORGS)
-        member_ws = _find_sheet(workbook, SHEET_MEMBERS)
+        org_ws = find_sheet(workbook, SHEET_ORGS)
+        member_ws = find_sheet(workbook, SHEET_MEMBERS)
         org_sheet = member_sheet = None
         if org_ws is None:
             errors.add(SHEET_ORGS, None, "", ERR_NO_ORG_SHEET)
         else:
-            org_sheet = _read_sheet(org_ws, sheet=SHEET_ORGS, columns=ORG_COLUMNS, errors=errors)
+            org_sheet = read_sheet(org_ws, sheet=SHEET_ORGS, columns=ORG_COLUMNS, errors=errors)
         if member_ws is not None:
-            member_sheet = _read_sheet(
+            member_sheet = read_sheet(
                 member_ws, sheet=SHEET_MEMBERS, columns=MEMBER_COLUMNS, errors=errors, optional=True
             )
     except Exception:
         logger.warning("organisation import: workbook could not be read", exc_info=True)
-        errors.items = _file_error(ERR_UNREADABLE)
+        errors.items = file_error(ERR_UNREADABLE)
         return errors, None, {}
     finally:
         workbook.close()
@@ -148,9 +148,9 @@ def org_tree_import_file(
         dry_run=dry_run,
         request=request,
     )
-    package_errors = _package_errors(data=data, file_name=file_name)
-    if package_errors:
-        return record(errors=package_errors, summary={SUM_ERRORS: 1})
+    refusals = package_errors(data=data, file_name=file_name)
+    if refusals:
+        return record(errors=refusals, summary={SUM_ERRORS: 1})
     errors, validator, counts = _check_workbook(data)
     if errors or validator is None:
         return record(errors=errors.sorted(), summary={**counts, SUM_ERRORS: len(errors.items)})
@@ -168,7 +168,7 @@ def org_tree_import_file(
         logger.warning("organisation import: write failed after validation", exc_info=True)
         detail = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         return record(
-            errors=_file_error(ERR_WRITE_CONFLICT.format(detail=detail)), summary={**counts, SUM_ERRORS: 1}
+            errors=file_error(ERR_WRITE_CONFLICT.format(detail=detail)), summary={**counts, SUM_ERRORS: 1}
         )
 
 
@@ -186,7 +186,7 @@ def org_tree_import_upload(
             actor=actor,
             dry_run=dry_run,
             request=request,
-            errors=_file_error(ERR_TOO_LARGE.format(limit=_human_size(limit))),
+            errors=file_error(ERR_TOO_LARGE.format(limit=human_size(limit))),
             summary={SUM_ERRORS: 1},
         )
 

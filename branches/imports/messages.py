@@ -208,7 +208,7 @@ class _Errors:
     def sorted(self) -> list[RowError]:
         """Errors in reading order (sheet, row, column), capped so the log row stays small."""
         sheet_rank = {SHEET_FILE: 0, SHEET_ORGS: 1, SHEET_MEMBERS: 2}
-        column_rank = {c: i for i, c in enumerate(_names(ORG_COLUMNS) + _names(MEMBER_COLUMNS))}
+        column_rank = {c: i for i, c in enumerate(column_names(ORG_COLUMNS) + column_names(MEMBER_COLUMNS))}
         items = sorted(
             self.items,
             key=lambda e: (sheet_rank.get(e["sheet"], 9), e["row"] or 0, column_rank.get(e["column"], 99)),
@@ -226,11 +226,11 @@ class _Errors:
         return items
 
 
-def _file_error(message: str) -> list[RowError]:
+def file_error(message: str) -> list[RowError]:
     return [RowError(sheet=SHEET_FILE, row=None, column="", message=message)]
 
 
-def _names(columns: Iterable[str]) -> list[str]:
+def column_names(columns: Iterable[str]) -> list[str]:
     return [c.rstrip(_HEADER_MARKS) for c in columns]
 
 
@@ -238,5 +238,5 @@ def _required(columns: Iterable[str]) -> list[str]:
     return [c.rstrip(_HEADER_MARKS) for c in columns if c.endswith(REQUIRED_MARK)]
 
 
-def _human_size(size: int) -> str:
+def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"

@@ -26,8 +26,8 @@ from branches.imports.messages import (
     ERR_XML_DTD,
     ERR_ZIP_BOMB,
     RowError,
-    _file_error,
-    _human_size,
+    file_error,
+    human_size,
 )
 
 # --- package limits (R9) -------------------------------------------------------------
@@ -44,51 +44,51 @@ _MACRO_CONTENT_MARKERS = (b"macroenabled", b"vbaproject")
 # --- 1. package checks (R9) ------------------------------------------------------------
 
 
-def _package_errors(*, data: bytes, file_name: str) -> list[RowError]:
+def package_errors(*, data: bytes, file_name: str) -> list[RowError]:
     """Refuse anything that is not a plain, modest .xlsx before any XML parser sees it.
 
     Returns at most one error: once the file is refused, nothing else about it matters.
     """
     extension = os.path.splitext(file_name)[1].lower()
     if extension in (".xlsm", ".xltm", ".xlsb", ".xlam"):
-        return _file_error(ERR_MACRO_EXTENSION.format(ext=extension))
+        return file_error(ERR_MACRO_EXTENSION.format(ext=extension))
     if extension != ".xlsx":
-        return _file_error(ERR_EXTENSION.format(name=file_name))
+        return file_error(ERR_EXTENSION.format(name=file_name))
     if len(data) > settings.IMPORT_MAX_BYTES:
-        return _file_error(ERR_TOO_LARGE.format(limit=_human_size(settings.IMPORT_MAX_BYTES)))
+        return file_error(ERR_TOO_LARGE.format(limit=human_size(settings.IMPORT_MAX_BYTES)))
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        return _file_error(ERR_NOT_XLSX)
+        return file_error(ERR_NOT_XLSX)
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
-            return _file_error(ERR_TOO_MANY_PARTS)
+            return file_error(ERR_TOO_MANY_PARTS)
         names = {info.filename for info in infos}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            return _file_error(ERR_NOT_XLSX)
+            return file_error(ERR_NOT_XLSX)
         # Declared sizes are binding: zipfile never inflates a member past its file_size.
         if sum(info.file_size for info in infos) > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
-            return _file_error(ERR_ZIP_BOMB)
+            return file_error(ERR_ZIP_BOMB)
         for info in infos:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO:
-                return _file_error(ERR_ZIP_BOMB)
+                return file_error(ERR_ZIP_BOMB)
         lowered = [name.lower() for name in names]
         if any(name.endswith("vbaproject.bin") for name in lowered):
-            return _file_error(ERR_MACRO)
+            return file_error(ERR_MACRO)
         if any(name.startswith("xl/externallinks/") for name in lowered):
-            return _file_error(ERR_EXTERNAL_LINK)
+            return file_error(ERR_EXTERNAL_LINK)
         try:
             for info in infos:
                 if info.is_dir():
                     continue
                 problem = _scan_part(archive, info)
                 if problem:
-                    return _file_error(problem)
+                    return file_error(problem)
         except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError):
             # Corrupt data, unsupported compression or an encrypted member.
-            return _file_error(ERR_NOT_XLSX)
+            return file_error(ERR_NOT_XLSX)
     return []
 
 

@@ -17,8 +17,8 @@ from branches.imports.messages import (
     ERR_DUPLICATE_COLUMN,
     ERR_MISSING_COLUMN,
     _Errors,
-    _names,
     _required,
+    column_names,
 )
 
 _DATE_PATTERNS = (
@@ -47,7 +47,7 @@ class _Sheet:
     rows: list[tuple[int, dict[str, object]]]
 
 
-def _read_sheet(
+def read_sheet(
     ws: Any, *, sheet: str, columns: tuple[str, ...], errors: _Errors, optional: bool = False
 ) -> _Sheet | None:
     """Match the header row by name (any order, `*` optional) and return the non-empty rows."""
@@ -74,7 +74,7 @@ def _read_sheet(
         errors.add(sheet, 1, column, ERR_MISSING_COLUMN.format(column=column))
     if missing or duplicate:
         return None
-    positions = [(name, index[name]) for name in _names(columns) if name in index]
+    positions = [(name, index[name]) for name in column_names(columns) if name in index]
     data: list[tuple[int, dict[str, object]]] = []
     for row_number, values in enumerate(rows, start=2):
         cells = {name: values[i] if i < len(values) else None for name, i in positions}
@@ -84,7 +84,7 @@ def _read_sheet(
     return _Sheet(columns={name for name, _ in positions}, rows=data)
 
 
-def _find_sheet(workbook: Any, name: str) -> Any | None:
+def find_sheet(workbook: Any, name: str) -> Any | None:
     for title in workbook.sheetnames:
         if title.strip() == name:
             return workbook[title]
@@ -94,7 +94,7 @@ def _find_sheet(workbook: Any, name: str) -> Any | None:
 # --- 3. cell values ----------------------------------------------------------------------
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A cell as trimmed text; numbers typed into text columns (1001 → 1001.0) come back as "1001"."""
     if value is None:
         return ""
@@ -109,7 +109,7 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _date(value: object) -> date | None:
+def cell_date(value: object) -> date | None:
     """Real Excel dates, or text in the three spellings administrators actually use."""
     if _is_blank(value):
         return None

@@ -85,7 +85,7 @@ from branches.imports.messages import (
     SUM_USERS_NEW,
     _Errors,
 )
-from branches.imports.reading import _date, _integer, _Sheet, _text
+from branches.imports.reading import _integer, _Sheet, cell_date, cell_text
 from branches.models import ALLOWED_PARENT_KINDS, Member, OrgKind, OrgUnit, Role, RoleGrant, User
 from branches.services import ERR_PARENT_KIND
 
@@ -231,7 +231,7 @@ class _Validator:
 
     def _parse_date(self, sheet: str, row: int, column: str, value: object) -> date | None:
         try:
-            return _date(value)
+            return cell_date(value)
         except ValueError:
             self.errors.add(sheet, row, column, ERR_DATE)
             return None
@@ -281,8 +281,8 @@ class _Validator:
 
     def _parse_org_row(self, row: int, cells: dict[str, object]) -> _OrgRow:
         add = self.errors.add
-        code, name = _text(cells[COL_CODE]), _text(cells[COL_NAME])
-        kind_label, parent_code = _text(cells[COL_KIND]), _text(cells[COL_PARENT])
+        code, name = cell_text(cells[COL_CODE]), cell_text(cells[COL_NAME])
+        kind_label, parent_code = cell_text(cells[COL_KIND]), cell_text(cells[COL_PARENT])
         for column, value in ((COL_CODE, code), (COL_NAME, name), (COL_KIND, kind_label)):
             if not value:
                 add(SHEET_ORGS, row, column, ERR_REQUIRED)
@@ -297,9 +297,9 @@ class _Validator:
             add(SHEET_ORGS, row, COL_PARENT, ERR_PARENT_REQUIRED)
         parsed = _OrgRow(row=row, code=code, name=name, kind=kind, parent_code=parent_code)
 
-        parsed.agency_name = _text(cells.get(COL_AGENCY))
+        parsed.agency_name = cell_text(cells.get(COL_AGENCY))
         self._check_length(SHEET_ORGS, row, COL_AGENCY, parsed.agency_name, MAX_AGENCY)
-        parsed.phone = _text(cells.get(COL_PHONE))
+        parsed.phone = cell_text(cells.get(COL_PHONE))
         self._check_length(SHEET_ORGS, row, COL_PHONE, parsed.phone, MAX_PHONE)
         parsed.established_on = self._parse_date(SHEET_ORGS, row, COL_ESTABLISHED, cells.get(COL_ESTABLISHED))
         parsed.term_ends_on = self._parse_date(SHEET_ORGS, row, COL_TERM_ENDS, cells.get(COL_TERM_ENDS))
@@ -309,14 +309,14 @@ class _Validator:
             parsed.sort_order = _integer(cells.get(COL_SORT))
         except ValueError:
             add(SHEET_ORGS, row, COL_SORT, ERR_SORT)
-        status = _text(cells.get(COL_STATUS))
+        status = cell_text(cells.get(COL_STATUS))
         if status not in ("", STATUS_ACTIVE, STATUS_REVOKED):
             add(SHEET_ORGS, row, COL_STATUS, ERR_STATUS)
         parsed.is_active = status != STATUS_REVOKED
 
-        parsed.secretary_name = _text(cells.get(COL_SECRETARY_NAME))
+        parsed.secretary_name = cell_text(cells.get(COL_SECRETARY_NAME))
         self._check_length(SHEET_ORGS, row, COL_SECRETARY_NAME, parsed.secretary_name, MAX_PERSON_NAME)
-        parsed.secretary_account = _text(cells.get(COL_SECRETARY_ACCOUNT))
+        parsed.secretary_account = cell_text(cells.get(COL_SECRETARY_ACCOUNT))
         if parsed.secretary_account:
             if not parsed.secretary_name:
                 add(SHEET_ORGS, row, COL_SECRETARY_NAME, ERR_SECRETARY_NAME_REQUIRED)
@@ -330,8 +330,8 @@ class _Validator:
             return
         add = self.errors.add
         for row, cells in self.member_sheet.rows:
-            name, org_code = _text(cells[COL_MEMBER_NAME]), _text(cells[COL_MEMBER_ORG])
-            category_label = _text(cells[COL_MEMBER_CATEGORY])
+            name, org_code = cell_text(cells[COL_MEMBER_NAME]), cell_text(cells[COL_MEMBER_ORG])
+            category_label = cell_text(cells[COL_MEMBER_CATEGORY])
             for column, value in (
                 (COL_MEMBER_NAME, name),
                 (COL_MEMBER_ORG, org_code),
@@ -344,7 +344,7 @@ class _Validator:
             if category_label and category is None:
                 add(SHEET_MEMBERS, row, COL_MEMBER_CATEGORY, ERR_CATEGORY)
             joined_on = self._parse_date(SHEET_MEMBERS, row, COL_MEMBER_JOINED, cells.get(COL_MEMBER_JOINED))
-            account = _text(cells.get(COL_MEMBER_ACCOUNT))
+            account = cell_text(cells.get(COL_MEMBER_ACCOUNT))
             if account:
                 self._check_account(SHEET_MEMBERS, row, COL_MEMBER_ACCOUNT, account, name)
             self.member_rows.append(

@@ -48,7 +48,7 @@ from branches.imports.messages import (
     STATUS_ACTIVE,
     STATUS_REVOKED,
     RowError,
-    _names,
+    column_names,
 )
 
 _HEADER_FILL = PatternFill("solid", fgColor="F2DCDB")
@@ -59,7 +59,7 @@ _TEXT_FORMAT = "@"
 _DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _write_header(ws: Any, columns: tuple[str, ...], widths: dict[str, int]) -> None:
+def write_header(ws: Any, columns: tuple[str, ...], widths: dict[str, int]) -> None:
     for position, header in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=position, value=header)
         cell.font = _REQUIRED_FONT if header.endswith(REQUIRED_MARK) else _HEADER_FONT
@@ -70,10 +70,10 @@ def _write_header(ws: Any, columns: tuple[str, ...], widths: dict[str, int]) -> 
 
 
 def _column_letter(columns: tuple[str, ...], name: str) -> str:
-    return get_column_letter(_names(columns).index(name) + 1)
+    return get_column_letter(column_names(columns).index(name) + 1)
 
 
-def _drop_down(ws: Any, columns: tuple[str, ...], name: str, choices: Iterable[str]) -> None:
+def drop_down(ws: Any, columns: tuple[str, ...], name: str, choices: Iterable[str]) -> None:
     letter = _column_letter(columns, name)
     validation = DataValidation(
         type="list",
@@ -98,19 +98,19 @@ def template_workbook() -> bytes:
     workbook = openpyxl.Workbook()
     orgs = cast(Worksheet, workbook.active)  # a new workbook always has one sheet
     orgs.title = SHEET_ORGS
-    _write_header(
+    write_header(
         orgs,
         ORG_COLUMNS,
         {COL_NAME: 36, COL_PARENT: 16, COL_AGENCY: 28, COL_SECRETARY_ACCOUNT: 16, COL_PHONE: 16},
     )
-    _drop_down(orgs, ORG_COLUMNS, COL_KIND, KIND_BY_LABEL)
-    _drop_down(orgs, ORG_COLUMNS, COL_STATUS, (STATUS_ACTIVE, STATUS_REVOKED))
+    drop_down(orgs, ORG_COLUMNS, COL_KIND, KIND_BY_LABEL)
+    drop_down(orgs, ORG_COLUMNS, COL_STATUS, (STATUS_ACTIVE, STATUS_REVOKED))
     _format_columns(orgs, ORG_COLUMNS, (COL_CODE, COL_PARENT, COL_SECRETARY_ACCOUNT, COL_PHONE), _TEXT_FORMAT)
     _format_columns(orgs, ORG_COLUMNS, (COL_ESTABLISHED, COL_TERM_ENDS), _DATE_FORMAT)
 
     members = workbook.create_sheet(SHEET_MEMBERS)
-    _write_header(members, MEMBER_COLUMNS, {COL_MEMBER_ORG: 16, COL_MEMBER_ACCOUNT: 16})
-    _drop_down(members, MEMBER_COLUMNS, COL_MEMBER_CATEGORY, CATEGORY_BY_LABEL)
+    write_header(members, MEMBER_COLUMNS, {COL_MEMBER_ORG: 16, COL_MEMBER_ACCOUNT: 16})
+    drop_down(members, MEMBER_COLUMNS, COL_MEMBER_CATEGORY, CATEGORY_BY_LABEL)
     _format_columns(members, MEMBER_COLUMNS, (COL_MEMBER_ORG, COL_MEMBER_ACCOUNT), _TEXT_FORMAT)
     _format_columns(members, MEMBER_COLUMNS, (COL_MEMBER_JOINED,), _DATE_FORMAT)
 
@@ -148,7 +148,7 @@ def template_workbook() -> bytes:
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text_cell(ws: Any, row: int, column: int, value: object) -> None:
+def text_cell(ws: Any, row: int, column: int, value: object) -> None:
     """Write `value` as a literal string: openpyxl would turn "=…" into a formula and "#N/A" into an error."""
     text = "" if value is None else str(value)
     cell = ws.cell(row=row, column=column)
@@ -164,11 +164,11 @@ def errors_workbook(errors: list[RowError] | list[dict[str, Any]]) -> bytes:
     workbook = openpyxl.Workbook()
     ws = cast(Worksheet, workbook.active)  # a new workbook always has one sheet
     ws.title = SHEET_ERRORS
-    _write_header(ws, ERROR_COLUMNS, {"工作表": 10, "行号": 8, "列": 16, "错误原因": 80})
+    write_header(ws, ERROR_COLUMNS, {"工作表": 10, "行号": 8, "列": 16, "错误原因": 80})
     for row, error in enumerate(errors, start=2):
         values = (error.get("sheet"), error.get("row") or "", error.get("column"), error.get("message"))
         for column, value in enumerate(values, start=1):
-            _text_cell(ws, row, column, value)
+            text_cell(ws, row, column, value)
     return _save(workbook)
 
 

@@ -286,6 +286,8 @@ def entry_assign(
     """明责: the 责任人 must be a person of the entry's organisation (an officer or a rostered member)."""
     _require(permissions.can_assign_duties(actor, entry.checklist), "明确责任人")
     _require_unlocked(entry)
+    # Duties belong to work still to be done; a finished entry keeps the 责任人 it was done by.
+    _require_status(entry, (*OPEN_STATUSES, EntryStatus.SUBMITTED), "明确责任人")
     if responsible is not None and not _belongs_to(responsible, entry):
         raise EntryError("责任人必须是本组织的人员。")
     name = responsible.display_name if responsible else "—"

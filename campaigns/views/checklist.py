@@ -189,7 +189,9 @@ def _actions(request: AuthedHttpRequest, entry: ChecklistEntry) -> dict[str, boo
         and entry.status == EntryStatus.SUBMITTED
         and entry.review_stage == svc.first_stage_for(entry)
         and entry.first_review_score is None,
-        "assign": unlocked and permissions.can_assign_duties(user, entry.checklist),
+        "assign": unlocked
+        and entry.status not in DONE_STATUSES
+        and permissions.can_assign_duties(user, entry.checklist),
         "review": unlocked and permissions.can_review_entry(user, entry),
         "reopen": permissions.can_reopen_entry(user, entry) and entry.status != EntryStatus.NOT_STARTED,
     }

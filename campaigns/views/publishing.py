@@ -44,7 +44,7 @@ def campaign_publish_view(request: AuthedHttpRequest, pk: int) -> HttpResponseRe
     except PublishError as exc:
         messages.error(request, exc.message)
         return redirect(_campaign_url(campaign))
-    messages.success(request, "已开始发布任务清单，各组织的清单正在生成。")
+    messages.success(request, "已提交发布任务，进度见下方。")
     return redirect("campaigns:publish_run", pk=run.pk)
 
 

@@ -541,3 +541,17 @@ def test_an_explicitly_old_version_is_refused_even_on_a_fresh_object(
             completed_on=None,
             self_score=None,
         )
+
+
+@pytest.mark.parametrize("status", [EntryStatus.APPROVED, EntryStatus.NOT_APPLICABLE])
+def test_assign_is_refused_once_the_entry_is_finished(campaign, item, tree, branch_secretary, status) -> None:  # type: ignore[no-untyped-def]
+    entry = entry_at(campaign, tree.a1, item, status=status)
+    with pytest.raises(svc.InvalidTransition):
+        svc.entry_assign(
+            entry=entry,
+            actor=branch_secretary,
+            expected_version=1,
+            responsible=None,
+            due_date=date(2026, 5, 1),
+        )
+    assert fresh(entry).due_date == item.due_date

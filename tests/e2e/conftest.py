@@ -93,3 +93,24 @@ def log_in() -> Callable[..., None]:
             page.get_by_role("button", name="登录").click()
 
     return submit
+
+
+@pytest.fixture
+def new_tab(chromium_browser, live_server) -> Iterator[Callable[[], object]]:  # type: ignore[no-untyped-def]
+    """new_tab(): another page in its own fresh context (its own cookies), set up like `tab`.
+
+    For journeys where several people take turns: each keeps their own session open.
+    """
+    contexts = []
+
+    def open_tab():  # type: ignore[no-untyped-def]
+        context = chromium_browser.new_context(
+            base_url=live_server.url, viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_tab
+    for context in contexts:
+        context.close()
