@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,7 +20,7 @@ from branches.models import OrgUnit
 from branches.selectors import organisations_visible_to, scope_q
 from campaigns import exports, imports, permissions
 from campaigns.forms.campaigns import ItemForm, SectionForm, TaskListImportForm
-from campaigns.models import Campaign, ChecklistItem
+from campaigns.models import Campaign, ChecklistItem, Section
 from campaigns.selectors import campaigns_visible_to
 from campaigns.services import items as services
 from campaigns.views.campaigns import campaign_or_404, group_by_section
@@ -84,6 +84,28 @@ def section_create(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "已添加类别。")
             return redirect("campaigns:campaign_detail", pk=campaign.pk)
     return render(request, "campaigns/item_section_form.html", {"form": form, "campaign": campaign})
+
+
+@require_http_methods(["GET", "POST"])
+@access(COMMITTEE_ADMIN)
+def section_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    section = get_object_or_404(
+        Section.objects.select_related("campaign").filter(campaign__in=campaigns_visible_to(request.user)),
+        pk=pk,
+    )
+    form = SectionForm(
+        request.POST or None, instance=Section(name=section.name, sort_order=section.sort_order)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.section_update(section=section, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "已修改类别。")
+            return redirect("campaigns:campaign_detail", pk=section.campaign_id)
+    context = {"form": form, "campaign": section.campaign, "section": section}
+    return render(request, "campaigns/item_section_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -262,6 +284,7 @@ def task_list_export(request: AuthedHttpRequest, pk: int) -> FileResponse:
 
 urlpatterns: list[URLPattern] = [
     path("<int:pk>/sections/new/", section_create, name="section_create"),
+    path("sections/<int:pk>/edit/", section_edit, name="section_edit"),
     path("<int:pk>/items/new/", item_create, name="item_create"),
     path("items/<int:pk>/edit/", item_edit, name="item_edit"),
     path("items/<int:pk>/deactivate/", item_deactivate, name="item_deactivate"),

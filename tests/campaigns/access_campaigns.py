@@ -107,6 +107,15 @@ MATRIX: dict[str, Spec] = {
         (ANON_REDIRECT, Case("agency_staff"), Case("committee_staff", "post", 403, {"name": "越权类别"})),
         args=_published,
     ),
+    "campaigns:section_edit": Spec(
+        "committee_admin",
+        (
+            ANON_REDIRECT,
+            Case("agency_staff"),
+            Case("committee_staff", "post", 403, {"name": "改名", "sort_order": "1"}),
+        ),
+        args=lambda w: {"pk": w["campaigns_item"].section_id},
+    ),
     "campaigns:item_create": Spec(
         "committee_admin",
         (ANON_REDIRECT, Case("agency_staff"), Case("committee_staff", "post", 403, ITEM_POST)),

@@ -339,3 +339,18 @@ def test_local_items_page_query_count_does_not_grow_with_items(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(one.captured_queries) == len(many.captured_queries) <= 20
+
+
+def test_admin_renames_a_section_through_the_page(committee_admin, login, tree) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from tests.campaigns.factories import make_campaign, make_section
+
+    campaign = make_campaign(tree.gw, year=2033)
+    section = make_section(campaign, "思想建设", 2)
+    response = login(committee_admin).post(
+        reverse("campaigns:section_edit", kwargs={"pk": section.pk}), {"name": "理论武装", "sort_order": "1"}
+    )
+    assert response.status_code == 302
+    section.refresh_from_db()
+    assert (section.name, section.sort_order) == ("理论武装", 1)
