@@ -329,3 +329,42 @@ class OrgImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} {self.get_status_display()}"
+
+
+class MessageKind(models.TextChoices):
+    NOTICE = "notice", "通报"
+    RECTIFICATION = "rectification", "整改"
+    REMINDER = "reminder", "提醒"
+    SYSTEM = "system", "系统消息"
+
+
+class Message(models.Model):
+    """An in-app inbox message (站内消息) for one person; the link leads to the item."""
+
+    recipient = models.ForeignKey(
+        User, verbose_name="收件人", on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField("类型", max_length=20, choices=MessageKind.choices, default=MessageKind.SYSTEM)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    # Source object, so the same thing is never delivered twice to one person.
+    source_key = models.CharField("来源", max_length=100, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内消息"
+        verbose_name_plural = "站内消息"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="message_recipient_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "source_key"],
+                condition=~Q(source_key=""),
+                name="message_once_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

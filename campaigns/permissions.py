@@ -83,3 +83,31 @@ def can_review_anything(user: User) -> bool:
 
 def can_reopen_entry(user: User, entry: ChecklistEntry) -> bool:
     return is_committee_admin(user)
+
+
+# --- 年中督责 ---------------------------------------------------------------------------------
+
+
+def can_inspect(user: User, org: OrgUnit) -> bool:
+    """Staff whose subtree covers `org` plan inspections there and record results."""
+    return _superuser(user) or any(
+        g.role in STAFF_ROLES and org.path.startswith(g.org_path) for g in grants_of(user)
+    )
+
+
+def can_issue_for(user: User, org: OrgUnit) -> bool:
+    """The issuing side of a finding: staff strictly above the organisation, or 工委 staff.
+
+    Only they approve plans and extensions and close a rectification out (销号); an
+    organisation never closes its own finding.
+    """
+    return is_parent_reviewer_for(user, org)
+
+
+def can_rectify(user: User, org: OrgUnit) -> bool:
+    """The organisation's 书记/副书记 write the plan, report progress and ask for close-out."""
+    return is_officer_of(user, org)
+
+
+def can_publish_notice(user: User, scope: OrgUnit) -> bool:
+    return can_inspect(user, scope)

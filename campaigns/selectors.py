@@ -14,6 +14,11 @@ from campaigns.models import (
     ChecklistItem,
     EntryStatus,
     Evidence,
+    Finding,
+    Inspection,
+    Notice,
+    NoticeStatus,
+    Rectification,
     ReviewStage,
 )
 from campaigns.permissions import ASSIGNED_ROLES, FILL_ROLES, is_committee_staff
@@ -204,3 +209,43 @@ def letters_to_sign(user: User, campaign: Campaign) -> QuerySet[Checklist]:
     return Checklist.objects.filter(
         campaign=campaign, org_id__in=orgs, letter_signed_at__isnull=True
     ).select_related("org")
+
+
+# --- 年中督责 ---------------------------------------------------------------------------------
+
+
+def inspections_visible_to(user: User) -> QuerySet[Inspection]:
+    """Rounds whose scope lies in the user's subtrees, plus rounds the user is on the team of."""
+    return (
+        Inspection.objects.filter(Q(scope_q(user, field="scope__path")) | Q(team=user))
+        .distinct()
+        .select_related("campaign", "scope")
+    )
+
+
+def findings_visible_to(user: User) -> QuerySet[Finding]:
+    return Finding.objects.filter(scope_q(user, field="org__path"))
+
+
+def rectifications_visible_to(user: User) -> QuerySet[Rectification]:
+    return Rectification.objects.filter(scope_q(user, field="org__path"))
+
+
+def notices_visible_to(user: User) -> QuerySet[Notice]:
+    """Published notices whose scope covers or lies in the user's subtrees; drafts for staff who can see the scope."""
+    from branches.permissions import is_staff_anywhere
+
+    published = Q(status=NoticeStatus.PUBLISHED)
+    roots = [g.org_path for g in grants_of(user)]
+    covering = Q(pk__in=[])
+    for path in roots:
+        # A notice reaches everyone below its scope: the user's org lies inside the scope.
+        ancestors = [int(p) for p in path.strip("/").split("/") if p]
+        covering |= Q(scope_id__in=ancestors)
+    visible = Q(scope_q(user, field="scope__path")) | covering
+    if user.is_superuser:
+        return Notice.objects.all()
+    qs = Notice.objects.filter(visible)
+    if not is_staff_anywhere(user):
+        qs = qs.filter(published)
+    return qs

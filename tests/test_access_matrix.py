@@ -9,7 +9,17 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from branches.models import AuditAction, AuditEvent, ImportStatus, Member, OrgImport, OrgUnit, RoleGrant, User
+from branches.models import (
+    AuditAction,
+    AuditEvent,
+    ImportStatus,
+    Member,
+    Message,
+    OrgImport,
+    OrgUnit,
+    RoleGrant,
+    User,
+)
 from campaigns.models import (
     Campaign,
     Checklist,
@@ -19,7 +29,16 @@ from campaigns.models import (
     EntryEvidence,
     Evidence,
     EvidenceRevision,
+    ExtensionRequest,
+    Finding,
+    Inspection,
+    InspectionResult,
+    InspectionTarget,
+    Interview,
+    Notice,
+    ProgressSnapshot,
     PublishRun,
+    Rectification,
     Section,
 )
 from tests.access_matrix import MATRIX, WORLD_BUILDERS
@@ -76,6 +95,20 @@ def _state_digest() -> str:
         list(EvidenceRevision.objects.order_by("pk").values_list("pk", "sha256")),
         list(EntryEvidence.objects.order_by("pk").values_list("pk", "entry_id", "evidence_id")),
         PublishRun.objects.count(),
+        list(Inspection.objects.order_by("pk").values_list("pk", "status", "seed", "title")),
+        list(InspectionTarget.objects.order_by("pk").values_list("pk", "status", "summary")),
+        InspectionResult.objects.count(),
+        list(Finding.objects.order_by("pk").values_list("pk", "org_id", "description", "severity")),
+        list(
+            Rectification.objects.order_by("pk").values_list(
+                "pk", "status", "version", "measures", "deadline"
+            )
+        ),
+        list(ExtensionRequest.objects.order_by("pk").values_list("pk", "status")),
+        list(Notice.objects.order_by("pk").values_list("pk", "status", "title")),
+        list(Interview.objects.order_by("pk").values_list("pk", "outcome")),
+        ProgressSnapshot.objects.count(),
+        list(Message.objects.order_by("pk").values_list("pk", "read_at")),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
