@@ -1,6 +1,16 @@
 from django.urls import URLPattern
 
-from campaigns.views import campaigns, checklist, evidence, items, publishing, review
+from campaigns.views import (
+    campaigns,
+    checklist,
+    evidence,
+    findings,
+    inspections,
+    items,
+    notices,
+    publishing,
+    review,
+)
 
 app_name = "campaigns"
 
@@ -11,4 +21,7 @@ urlpatterns: list[URLPattern] = [
     *checklist.urlpatterns,
     *review.urlpatterns,
     *evidence.urlpatterns,
+    *inspections.urlpatterns,
+    *findings.urlpatterns,
+    *notices.urlpatterns,
 ]
