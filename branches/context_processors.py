@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from branches import permissions
+from branches import inbox, permissions
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +13,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_manage_people": permissions.can_manage_people(user),
         "nav_can_import": permissions.can_import_orgs(user),
         "nav_can_audit": permissions.can_view_audit(user),
+        # One COUNT on the (recipient, read_at) index, lazily: only pages that render the bell pay.
+        "nav_unread": lambda: inbox.unread_count(user),
     }

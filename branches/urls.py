@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import views
+from branches import inbox_views, views
 
 app_name = "branches"
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("people/<int:pk>/password/", views.person_reset_password, name="person_reset_password"),
     path("people/grants/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("inbox/", inbox_views.inbox_list, name="inbox"),
+    path("inbox/read-all/", inbox_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:pk>/read/", inbox_views.message_read, name="message_read"),
 ]

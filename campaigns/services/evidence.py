@@ -256,6 +256,29 @@ def evidence_upload(
             raise PermissionRefused(ERR_OTHER_ORG)
     elif not permissions.is_officer_of(actor, org, permissions.FILL_ROLES + permissions.ASSIGNED_ROLES):
         raise PermissionRefused(ERR_NOT_ALLOWED.format(action=action))
+    return evidence_store(
+        org=org,
+        file=file,
+        title=title,
+        actor=actor,
+        attach=(lambda e: _link(entry, e, actor)) if entry else None,
+    )
+
+
+def evidence_store(
+    *,
+    org: OrgUnit,
+    file: UploadedFile | None,
+    title: str,
+    actor: User,
+    attach: Callable[[Evidence], object] | None = None,
+) -> Evidence:
+    """Check, hash, sniff and store a file as a new evidence of `org` (revision 1).
+
+    No permission check here: the caller decides who may add evidence in its own context
+    (an officer on an entry, an inspector on a visit, a secretary asking for close-out).
+    `attach` links the new evidence inside the same write, so a failure leaves nothing behind.
+    """
     stored = _receive(file)
     title = (
         (title or "").strip()[:200] or stored.original_name.rsplit(".", 1)[0][:200] or stored.original_name
@@ -266,8 +289,8 @@ def evidence_upload(
         evidence.save()
         evidence.current = _new_revision(evidence, stored, 1, actor)
         evidence.save(update_fields=["current"])
-        if entry is not None:
-            _link(entry, evidence, actor)
+        if attach is not None:
+            attach(evidence)
 
     _persist(stored, build)
     return evidence
