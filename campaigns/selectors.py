@@ -16,8 +16,10 @@ from campaigns.models import (
     Evidence,
     Finding,
     Inspection,
+    Interview,
     Notice,
     NoticeStatus,
+    ProgressSnapshot,
     Rectification,
     ReviewStage,
 )
@@ -249,3 +251,14 @@ def notices_visible_to(user: User) -> QuerySet[Notice]:
     if not is_staff_anywhere(user):
         qs = qs.filter(published)
     return qs
+
+
+def interviews_visible_to(user: User) -> QuerySet[Interview]:
+    """Staff see interviews in their subtrees; a secretary/deputy sees their own organisation's."""
+    own = [g.org_id for g in grants_of(user) if g.role in FILL_ROLES]
+    return Interview.objects.filter(scope_q(user, field="org__path", roles=STAFF_ROLES) | Q(org_id__in=own))
+
+
+def snapshots_visible_to(user: User) -> QuerySet[ProgressSnapshot]:
+    """Snapshots of the campaigns the user sees; their rows are scoped again by the page."""
+    return ProgressSnapshot.objects.filter(campaign__in=campaigns_visible_to(user))

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches.access import AUTHENTICATED, STAFF, AuthedHttpRequest, access, record_out_of_scope
-from branches.models import STAFF_ROLES, OrgUnit, User
-from branches.selectors import grants_of, organisations_staffed_by, scope_q
+from branches.models import OrgUnit, User
+from branches.selectors import organisations_staffed_by, scope_q
 from campaigns import permissions, selectors
 from campaigns.forms.notices import InterviewForm, NoticeEditForm, NoticeScopeForm, SnapshotForm
 from campaigns.models import (
@@ -33,7 +33,6 @@ from campaigns.models import (
     RectificationStatus,
     SnapshotRow,
 )
-from campaigns.permissions import FILL_ROLES
 from campaigns.services import interviews as interview_svc
 from campaigns.services import notices as notice_svc
 from campaigns.services import snapshots as snapshot_svc
@@ -178,16 +177,14 @@ def notice_publish(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 # --- interviews ----------------------------------------------------------------------------------
 
 
-def interviews_visible_to(user: User) -> QuerySet[Interview]:
-    """Staff see interviews in their subtrees; a secretary/deputy sees their own organisation's."""
-    own = [g.org_id for g in grants_of(user) if g.role in FILL_ROLES]
-    return Interview.objects.filter(scope_q(user, field="org__path", roles=STAFF_ROLES) | Q(org_id__in=own))
-
-
 @require_GET
 @access(AUTHENTICATED)
 def interview_list(request: AuthedHttpRequest) -> HttpResponse:
-    qs = interviews_visible_to(request.user).select_related("org", "campaign").order_by("-held_at", "-pk")
+    qs = (
+        selectors.interviews_visible_to(request.user)
+        .select_related("org", "campaign")
+        .order_by("-held_at", "-pk")
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     can_create = (
         permissions.is_committee_staff(request.user) or organisations_staffed_by(request.user).exists()
@@ -255,7 +252,7 @@ def interview_create(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _interview_or_404(request: AuthedHttpRequest, pk: int) -> Interview:
-    qs = interviews_visible_to(request.user).select_related("org", "campaign", "interviewee")
+    qs = selectors.interviews_visible_to(request.user).select_related("org", "campaign", "interviewee")
     interview: Interview = _get_or_404(request, qs, pk, "Interview")
     return interview
 
@@ -297,15 +294,11 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 # --- snapshots -----------------------------------------------------------------------------------
 
 
-def _snapshots_visible_to(user: User) -> QuerySet[ProgressSnapshot]:
-    return ProgressSnapshot.objects.filter(campaign__in=selectors.campaigns_visible_to(user))
-
-
 @require_GET
 @access(AUTHENTICATED)
 def snapshot_list(request: AuthedHttpRequest) -> HttpResponse:
     campaign = campaign_or_404(request)
-    qs = _snapshots_visible_to(request.user).select_related("campaign", "created_by")
+    qs = selectors.snapshots_visible_to(request.user).select_related("campaign", "created_by")
     page = Paginator(qs.order_by("-taken_on", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -368,7 +361,7 @@ def _comparison_rows(user: User, snapshot: ProgressSnapshot, sort: str) -> list[
 @require_GET
 @access(AUTHENTICATED)
 def snapshot_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    qs = _snapshots_visible_to(request.user).select_related("campaign", "created_by")
+    qs = selectors.snapshots_visible_to(request.user).select_related("campaign", "created_by")
     snapshot: ProgressSnapshot = _get_or_404(request, qs, pk, "ProgressSnapshot")
     sort = request.GET.get("sort", "path")
     sort = sort if sort in SORTS else "path"
