@@ -140,9 +140,20 @@ class FindingForm(StyledForm):
         label="问题描述", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
     )
     category = forms.CharField(label="问题类别", required=False, max_length=50)
-    severity = forms.ChoiceField(label="严重程度", choices=Severity.choices, initial=Severity.MINOR)
+    severity = forms.ChoiceField(
+        label="严重程度",
+        choices=Severity.choices,
+        initial=Severity.MINOR,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm", "aria-label": "严重程度"}),
+    )
     is_immediate = forms.BooleanField(label="立行立改", required=False)
-    check_item = forms.TypedChoiceField(label="关联检查内容", coerce=int, required=False, empty_value=None)
+    check_item = forms.TypedChoiceField(
+        label="关联检查内容",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm", "aria-label": "关联检查内容"}),
+    )
 
     def __init__(self, *args: Any, check_items: list[InspectionCheckItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -17,7 +17,7 @@ from campaigns.models import Campaign, ChecklistEntry, Finding, Notice, NoticeKi
 from campaigns.models.checklists import OPEN_STATUSES
 from campaigns.services.entries import InvalidTransition, PermissionRefused
 
-OPENING = "为压实模范机关创建责任，{scope}对{year}年度创建工作开展了年中督查。现将督查中发现的问题和逾期未完成事项通报如下："
+OPENING = "为压实模范机关创建责任，{committee}对{scope}{year}年度创建工作开展了年中督查。现将督查中发现的问题和逾期未完成事项通报如下："
 CLOSING = (
     "请各相关党组织对照通报问题，认真查找原因，制定整改措施，明确责任人和整改时限，"
     "按期完成整改并及时上传整改佐证材料；逾期未完成的事项要立即补齐。"
@@ -61,7 +61,14 @@ def _finding_line(n: int, f: Finding) -> str:
 def draft_body(
     *, scope: OrgUnit, campaign: Campaign, findings: list[Finding], entries: list[ChecklistEntry], today: date
 ) -> str:
-    parts = [OPENING.format(scope=scope.name, year=campaign.year), ""]
+    parts = [
+        OPENING.format(
+            committee=campaign.committee.name,
+            scope="" if scope.pk == campaign.committee_id else f"{scope.name}",
+            year=campaign.year,
+        ),
+        "",
+    ]
     section = 1
     if findings:
         parts.append(f"{'一二三'[section - 1]}、督查发现的问题")

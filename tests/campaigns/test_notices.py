@@ -107,7 +107,10 @@ def test_draft_body_lists_selected_overdue_entries_with_due_date_and_days_overdu
 def test_draft_has_opening_and_closing_paragraphs(tree: Tree, campaign: Campaign, agency_staff: User) -> None:
     notice = draft(campaign, agency_staff, tree.a)
 
-    assert notice.body.startswith("为压实模范机关创建责任，中共旬阳市财政局机关委员会对2026年度")
+    # The 工委 inspects; the scope names the part of the tree it inspected.
+    assert notice.body.startswith(
+        "为压实模范机关创建责任，中共旬阳市直属机关工作委员会对中共旬阳市财政局机关委员会2026年度"
+    )
     assert notice.body.rstrip().endswith(svc.CLOSING)
     assert notice.status == NoticeStatus.DRAFT
 
