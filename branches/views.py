@@ -87,14 +87,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 # --- home and organisations ------------------------------------------------------
 
 
-@require_GET
-@access(AUTHENTICATED)
-def home(request: AuthedHttpRequest) -> HttpResponse:
-    grants = RoleGrant.objects.filter(user=request.user).select_related("org").order_by("org__path", "role")
-    tops = list(selectors.top_organisations_for(request.user)[:20])
-    return render(request, "branches/home.html", {"grants": grants, "tops": tops})
-
-
 def _tree_nodes(request: AuthedHttpRequest, orgs: list[OrgUnit]) -> list[dict]:
     ids = [o.pk for o in orgs]
     children = selectors.child_counts(ids)

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from branches import views as branch_views
+from campaigns.views import workbench
 
 admin.site.site_header = "模范机关创建 · 运维管理"
 admin.site.site_title = "模范机关创建"
 
 urlpatterns = [
-    path("", branch_views.home, name="home"),
+    path("", workbench.home, name="home"),
     path("healthz", branch_views.healthz, name="healthz"),
     path("accounts/login/", branch_views.login_view, name="login"),
     path("accounts/logout/", branch_views.logout_view, name="logout"),

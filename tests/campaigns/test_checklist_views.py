@@ -627,3 +627,39 @@ def test_entry_page_query_count_does_not_grow_with_its_history(
             self_score=None,
         )
     assert one == _queries(client, url("entry_detail", entry)) <= 20
+
+
+def test_workbench_shows_the_secretarys_checklist_progress_and_overdue_count(
+    branch_secretary, login, tree
+) -> None:  # type: ignore[no-untyped-def]
+
+    from django.urls import reverse
+
+    from campaigns.models import EntryStatus
+    from tests.campaigns.factories import make_campaign, make_entry, make_item
+
+    campaign = make_campaign(tree.gw, year=date.today().year)
+    make_entry(campaign, tree.a1, make_item(campaign, due_date=date(2000, 1, 1)))
+    make_entry(campaign, tree.a1, make_item(campaign), status=EntryStatus.APPROVED)
+    response = login(branch_secretary).get(reverse("home"))
+    card = response.context["checklist"]
+    assert (card["total"], card["done"], card["overdue"], card["percent"]) == (2, 1, 1, 50)
+    assert "逾期 1" in response.content.decode()
+
+
+def test_workbench_shows_staff_what_waits_for_them(committee_staff, login, tree) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from campaigns.models import EntryStatus, ReviewStage
+    from tests.campaigns.factories import make_campaign, make_entry, make_item
+
+    campaign = make_campaign(tree.gw, year=date.today().year)
+    make_entry(
+        campaign,
+        tree.a1,
+        make_item(campaign),
+        status=EntryStatus.SUBMITTED,
+        review_stage=ReviewStage.COMMITTEE,
+    )
+    response = login(committee_staff).get(reverse("home"))
+    assert response.context["staff"]["to_review"] == 1
