@@ -2,6 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from branches.selectors import grants_of
 from campaigns import permissions
 
 
@@ -12,4 +13,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_can_manage_campaign": permissions.can_manage_campaign(user),
         "nav_can_review": permissions.can_review_anything(user),
+        # 书记/副书记 of some organisation: they write its 述职报告.
+        "nav_can_report": any(g.role in permissions.FILL_ROLES for g in grants_of(user)),
     }

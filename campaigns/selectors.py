@@ -12,6 +12,7 @@ from campaigns.models import (
     Checklist,
     ChecklistEntry,
     ChecklistItem,
+    DutyReport,
     EntryStatus,
     Evidence,
     Finding,
@@ -21,6 +22,7 @@ from campaigns.models import (
     NoticeStatus,
     ProgressSnapshot,
     Rectification,
+    ReviewSession,
     ReviewStage,
 )
 from campaigns.permissions import ASSIGNED_ROLES, FILL_ROLES, is_committee_staff
@@ -262,3 +264,13 @@ def interviews_visible_to(user: User) -> QuerySet[Interview]:
 def snapshots_visible_to(user: User) -> QuerySet[ProgressSnapshot]:
     """Snapshots of the campaigns the user sees; their rows are scoped again by the page."""
     return ProgressSnapshot.objects.filter(campaign__in=campaigns_visible_to(user))
+
+
+def reports_visible_to(user: User) -> QuerySet[DutyReport]:
+    """Reports of organisations in the user's subtrees (the org itself and everyone above it)."""
+    return DutyReport.objects.filter(scope_q(user, field="org__path"))
+
+
+def sessions_visible_to(user: User) -> QuerySet[ReviewSession]:
+    """Sessions scoped inside the user's subtrees, plus those where the user is a rater."""
+    return ReviewSession.objects.filter(scope_q(user, field="scope__path") | Q(raters=user)).distinct()

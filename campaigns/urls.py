@@ -9,6 +9,7 @@ from campaigns.views import (
     items,
     notices,
     publishing,
+    reports,
     review,
 )
 
@@ -24,4 +25,5 @@ urlpatterns: list[URLPattern] = [
     *inspections.urlpatterns,
     *findings.urlpatterns,
     *notices.urlpatterns,
+    *reports.urlpatterns,
 ]

@@ -16,6 +16,16 @@ from campaigns.models.checklists import (
     Section,
 )
 from campaigns.models.evidence import EntryEvidence, Evidence, EvidenceRevision
+from campaigns.models.reports import (
+    Ballot,
+    BallotTally,
+    DutyReport,
+    EntryMode,
+    ReportStatus,
+    ReviewSession,
+    SessionReporter,
+    SessionStatus,
+)
 from campaigns.models.supervision import (
     OPEN_RECTIFICATION,
     CheckOutcome,
@@ -46,6 +56,8 @@ from campaigns.models.supervision import (
 __all__ = [
     "CHECK_METHODS",
     "OPEN_RECTIFICATION",
+    "Ballot",
+    "BallotTally",
     "Campaign",
     "CampaignEvent",
     "CampaignStatus",
@@ -54,8 +66,10 @@ __all__ = [
     "ChecklistEntry",
     "ChecklistItem",
     "DecisionStatus",
+    "DutyReport",
     "EntryEvent",
     "EntryEvidence",
+    "EntryMode",
     "EntryStatus",
     "EventAction",
     "Evidence",
@@ -81,9 +95,13 @@ __all__ = [
     "Rectification",
     "RectificationEvent",
     "RectificationStatus",
+    "ReportStatus",
+    "ReviewSession",
     "ReviewStage",
     "SampleMode",
     "Section",
+    "SessionReporter",
+    "SessionStatus",
     "Severity",
     "SnapshotRow",
     "TargetStatus",
