@@ -15,6 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from branches.imports.workbooks import text_stream_cell
 from branches.models import OrgUnit, subtree_q
 from campaigns.models import Campaign, Evidence, Rectification
 
@@ -34,7 +35,6 @@ COLUMNS = (
 )
 WIDTHS = (6, 30, 12, 40, 40, 10, 10, 12, 40, 12, 30)
 DATE_FORMAT = "yyyy-mm-dd"
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def ledger_rows(*, campaign: Campaign, unit: OrgUnit) -> list[Rectification]:
@@ -48,18 +48,9 @@ def ledger_rows(*, campaign: Campaign, unit: OrgUnit) -> list[Rectification]:
     )
 
 
-def _text(ws: WriteOnlyWorksheet, value: object) -> Cell:
-    text = "" if value is None else str(value)
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"
-    if text.startswith(_FORMULA_PREFIXES):
-        cell.quotePrefix = True
-    return cell
-
-
 def _date(ws: WriteOnlyWorksheet, value: Any) -> Cell:
     if value is None:
-        return _text(ws, "")
+        return text_stream_cell(ws, "")
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = DATE_FORMAT
     return cell
@@ -74,22 +65,22 @@ def rectification_ledger_workbook(*, campaign: Campaign, unit: OrgUnit) -> bytes
     ws = workbook.create_sheet(SHEET)
     for index, width in enumerate(WIDTHS):
         ws.column_dimensions[chr(ord("A") + index)].width = width
-    ws.append([_text(ws, title) for title in COLUMNS])
+    ws.append([text_stream_cell(ws, title) for title in COLUMNS])
     for number, rect in enumerate(ledger_rows(campaign=campaign, unit=unit), start=1):
         finding = rect.finding
         ws.append(
             [
                 number,
-                _text(ws, rect.org.name),
-                _text(ws, finding.get_source_display()),
-                _text(ws, finding.description),
-                _text(ws, rect.measures),
-                _text(ws, rect.responsible_name),
-                _text(ws, rect.leader_name),
+                text_stream_cell(ws, rect.org.name),
+                text_stream_cell(ws, finding.get_source_display()),
+                text_stream_cell(ws, finding.description),
+                text_stream_cell(ws, rect.measures),
+                text_stream_cell(ws, rect.responsible_name),
+                text_stream_cell(ws, rect.leader_name),
                 _date(ws, rect.deadline),
-                _text(ws, rect.progress or rect.get_status_display()),
+                text_stream_cell(ws, rect.progress or rect.get_status_display()),
                 _date(ws, rect.closed_on),
-                _text(ws, _evidence_names(rect)),
+                text_stream_cell(ws, _evidence_names(rect)),
             ]
         )
     buffer = io.BytesIO()

@@ -239,4 +239,10 @@ def _required(columns: Iterable[str]) -> list[str]:
 
 
 def human_size(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+    """Bytes for a Chinese message: "20 MB", "1.5 MB", "300 KB", "12 字节"."""
+    mb = 1024 * 1024
+    if size >= mb:
+        return f"{size / mb:.0f} MB" if size % mb == 0 else f"{size / mb:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} 字节"

@@ -11,6 +11,8 @@ from io import BytesIO
 from typing import Any, cast
 
 import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -157,6 +159,16 @@ def text_cell(ws: Any, row: int, column: int, value: object) -> None:
     if text.startswith(_FORMULA_PREFIXES):
         # quotePrefix keeps it text even after someone edits the cell in Excel.
         cell.quotePrefix = True
+
+
+def text_stream_cell(ws: Any, value: object) -> Cell:
+    """The same rule as text_cell for a write-only (streamed) worksheet row."""
+    text = "" if value is None else str(value)
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    if text.startswith(_FORMULA_PREFIXES):
+        cell.quotePrefix = True
+    return cell
 
 
 def errors_workbook(errors: list[RowError] | list[dict[str, Any]]) -> bytes:

@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
+from branches.imports.messages import human_size
 from branches.models import OrgUnit, User
 from branches.permissions import can_view_org
 from campaigns import permissions, sniffing
@@ -55,14 +56,6 @@ _UNSAFE_CHARS = frozenset('<>:"|?*')
 
 class EvidenceRejected(EntryError):
     """The file or request was refused; nothing was stored. `message` is Chinese."""
-
-
-def human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.0f} MB" if n % (1024 * 1024) == 0 else f"{n / (1024 * 1024):.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} 字节"
 
 
 def sanitise_filename(name: str) -> str:

@@ -365,7 +365,9 @@ def session_reporter_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if not svc.can_run_session(request.user, session.scope):
         raise PermissionDenied("您没有权限添加述职人。")
     form = ReporterForm(request.POST)
-    org = OrgUnit.objects.filter(code=form.data.get("org", "").strip()).first() if form.is_valid() else None
+    # Through the scope selector: an organisation outside the user's subtree is "not found".
+    visible = organisations_visible_to(request.user)
+    org = visible.filter(code=form.cleaned_data["org"].strip()).first() if form.is_valid() else None
     if org is None:
         messages.error(request, "没有找到该组织。")
         return redirect("campaigns:session_detail", pk=session.pk)
