@@ -1,3 +1,4 @@
+import functools
 from typing import Any
 
 from django.http import HttpRequest
@@ -13,6 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_manage_people": permissions.can_manage_people(user),
         "nav_can_import": permissions.can_import_orgs(user),
         "nav_can_audit": permissions.can_view_audit(user),
-        # One COUNT on the (recipient, read_at) index, lazily: only pages that render the bell pay.
-        "nav_unread": lambda: inbox.unread_count(user),
+        # One COUNT on the (recipient, read_at) index, lazily and once per request, however
+        # many places (the bell, the workbench) show it.
+        "nav_unread": functools.cache(lambda: inbox.unread_count(user)),
     }

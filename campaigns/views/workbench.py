@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from branches import selectors as org_selectors
 from branches.access import AUTHENTICATED, AuthedHttpRequest, access
-from branches.inbox import messages_for, unread_count
+from branches.inbox import messages_for
 from branches.models import RoleGrant
 from campaigns import permissions, selectors
 from campaigns.models import OPEN_RECTIFICATION, Campaign, CampaignEvent, EntryStatus
@@ -64,7 +64,6 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         "grants": RoleGrant.objects.filter(user=user).select_related("org").order_by("org__path", "role"),
         "tops": list(org_selectors.top_organisations_for(user)[:20]),
         "campaign": campaign,
-        "unread": unread_count(user),
         "latest_messages": list(messages_for(user)[:5]),
     }
     if campaign is not None:
