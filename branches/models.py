@@ -255,6 +255,7 @@ class AuditAction(models.TextChoices):
     REOPEN = "reopen", "重新打开"
     PUBLISH = "publish", "发布"
     ARCHIVE = "archive", "归档"
+    RATING = "rating", "评星定级"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -335,6 +336,7 @@ class MessageKind(models.TextChoices):
     NOTICE = "notice", "通报"
     RECTIFICATION = "rectification", "整改"
     REMINDER = "reminder", "提醒"
+    RATING = "rating", "评星"
     SYSTEM = "system", "系统消息"
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/password/done/", branch_views.password_change_done_view, name="password_change_done"),
     path("", include("branches.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("rating/", include("scoring.urls")),
     # The Django admin is an ops tool for superusers (style rule 20).
     path("admin/", admin.site.urls),
 ]

@@ -62,6 +62,14 @@ class RatingError(ValueError):
     """Decisions that cannot be applied (unknown org, not tied, or more seats than left)."""
 
 
+class UnusedDecisions(RatingError):
+    """Decisions for organisations that are not (or no longer) in a tie at a quota boundary."""
+
+    def __init__(self, message: str, org_ids: Iterable[OrgId]) -> None:
+        super().__init__(message)
+        self.org_ids = tuple(org_ids)
+
+
 @dataclass(frozen=True)
 class BonusClaim:
     kind: str
@@ -80,6 +88,7 @@ class OrgInputs:
     unresolved_findings: int = 0
     repeated_findings: int = 0
     notices: int = 0
+    other_deductions: Decimal = ZERO  # already-computed 扣分 (e.g. the 扣分 column of an imported 汇总表)
     good_rate: Decimal | None = None  # 述职评议 好+较好 share, 0..1
     satisfaction: Decimal | None = None  # member/public satisfaction, 0..1
     bonus_items: tuple[BonusClaim, ...] = ()
@@ -150,6 +159,10 @@ class RatingResult:
     ratings: tuple[OrgRating, ...]
     distribution: tuple[LevelCount, ...]
     needs_decision: tuple[TieGroup, ...]
+    unused_decisions: tuple[OrgId, ...] = ()  # only with strict=False: decisions no tie asked for
+
+    def _replace_unused(self, unused: tuple[OrgId, ...]) -> RatingResult:
+        return RatingResult(self.ratings, self.distribution, self.needs_decision, unused)
 
     def by_id(self, org_id: OrgId) -> OrgRating:
         for rating in self.ratings:
@@ -246,6 +259,10 @@ def compute_total(scheme: Scheme, org: OrgInputs) -> tuple[Decimal, list[Explana
             text += f"，封顶 {rule.cap} 分"
         lines.append(ExplanationLine("扣分", text, -amount))
         deducted += amount
+    other = max(_d(org.other_deductions), ZERO)
+    if other:
+        lines.append(ExplanationLine("扣分", "导入的扣分合计", -other))
+        deducted += other
     basic = s.base + checklist - deducted
     if basic < 0:
         lines.append(ExplanationLine("扣分", "基础项不低于 0", -basic))
@@ -524,10 +541,20 @@ def _distribution(scheme: Scheme, scope: str, group: list[_Assessment]) -> list[
 
 
 def rate(
-    scheme: Scheme, inputs: Sequence[OrgInputs], decisions: Mapping[OrgId, int | None] | None = None
+    scheme: Scheme,
+    inputs: Sequence[OrgInputs],
+    decisions: Mapping[OrgId, int | None] | None = None,
+    *,
+    strict: bool = True,
 ) -> RatingResult:
-    """Rate every organisation under the scheme; ties at a quota boundary wait for ``decisions``."""
-    decisions = decisions or {}
+    """Rate every organisation under the scheme; ties at a quota boundary wait for ``decisions``.
+
+    With ``strict=False`` decisions that no current tie asks for (the inputs changed since they
+    were taken) are ignored and listed in ``unused_decisions`` instead of raising.
+    """
+    decisions = dict(decisions or {})
+    if not strict:
+        return _rate_lenient(scheme, inputs, decisions)
     seen: set[OrgId] = set()
     for org in inputs:
         if org.org_id in seen:
@@ -535,7 +562,7 @@ def rate(
         seen.add(org.org_id)
     unknown = [i for i in decisions if i not in seen]
     if unknown:
-        raise RatingError(f"决定涉及未参评的组织：{sorted(unknown, key=_key)}")
+        raise UnusedDecisions(f"决定涉及未参评的组织：{sorted(unknown, key=_key)}", unknown)
     assessments = [_assess(scheme, org) for org in sorted(inputs, key=lambda o: _key(o.org_id))]
     provisional = {a.org.org_id: a.level for a in assessments}
     scopes: dict[str, list[_Assessment]] = defaultdict(list)
@@ -550,7 +577,7 @@ def rate(
         ties.extend(_apply_quotas(scheme, scopes[scope], scope, decisions, used))
     unused = [i for i in decisions if i not in used]
     if unused:
-        raise RatingError(f"决定涉及的组织不在待决的并列名单中：{sorted(unused, key=_key)}")
+        raise UnusedDecisions(f"决定涉及的组织不在待决的并列名单中：{sorted(unused, key=_key)}", unused)
     ratings = []
     for a in assessments:
         final = None if a.no_rating else _lower(scheme, a.level, a.ceiling)  # vetoes always win
@@ -585,6 +612,32 @@ def rate(
     return RatingResult(
         tuple(ratings), tuple(distribution), tuple(sorted(ties, key=lambda t: (t.scope, -t.level)))
     )
+
+
+def _rate_lenient(
+    scheme: Scheme, inputs: Sequence[OrgInputs], decisions: dict[OrgId, int | None]
+) -> RatingResult:
+    """``rate`` keeping only the decisions the current ties ask for.
+
+    Drops decisions no tie asks for any more; when the recorded decisions no longer fit a tie
+    (it changed shape, so its seats differ) every decision is dropped. What was dropped is
+    reported, so a person decides again.
+    """
+    kept = dict(decisions)
+    dropped: set[OrgId] = set()
+    while True:
+        try:
+            result = rate(scheme, inputs, kept)
+        except UnusedDecisions as error:
+            drop = set(error.org_ids)
+        except RatingError:
+            if not kept:
+                raise
+            drop = set(kept)
+        else:
+            return result._replace_unused(tuple(sorted(dropped, key=_key)))
+        dropped |= drop
+        kept = {i: d for i, d in kept.items() if i not in drop}
 
 
 # --- gap list ---------------------------------------------------------------------------------

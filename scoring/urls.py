@@ -1,0 +1,12 @@
+from django.urls import URLPattern
+
+from scoring.views import ratings, rounds, schemes, simulate
+
+app_name = "scoring"
+
+urlpatterns: list[URLPattern] = [
+    *rounds.urlpatterns,
+    *ratings.urlpatterns,
+    *schemes.urlpatterns,
+    *simulate.urlpatterns,
+]
