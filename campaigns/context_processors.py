@@ -15,4 +15,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_review": permissions.can_review_anything(user),
         # 书记/副书记 of some organisation: they write its 述职报告.
         "nav_can_report": any(g.role in permissions.FILL_ROLES for g in grants_of(user)),
+        # 工委 staff: rating schemes, simulation and the other 达标创星 management pages.
+        "nav_committee_staff": permissions.is_committee_staff(user),
     }

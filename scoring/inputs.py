@@ -11,12 +11,12 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from branches.models import OrgUnit
 from campaigns.models import (
@@ -29,6 +29,7 @@ from campaigns.models import (
     Notice,
     NoticeKind,
     NoticeStatus,
+    ReviewSession,
     SessionReporter,
     SessionStatus,
 )
@@ -39,6 +40,9 @@ from scoring.rules import BonusClaim, OrgId, OrgInputs
 
 ZERO = Decimal(0)
 FOUR_PLACES = Decimal("0.0001")
+# The organisations an aggregate covers: ids, or the rated organisations' id subquery (no bound
+# parameter per organisation: at 5,000 branches preparing them cost more than some queries).
+OrgIds = list[int] | QuerySet[Any, Any]
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def as_of_for(rnd: RatingRound, today: date) -> date:
     return min(today, date(rnd.campaign.year, 12, 31))
 
 
-def _entry_aggregates(campaign_id: int, org_ids: list[int], as_of: date) -> dict[int, dict[str, Any]]:
+def _entry_aggregates(campaign_id: int, org_ids: OrgIds, as_of: date) -> dict[int, dict[str, Any]]:
     scored = Q(status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED])
     rows = (
         ChecklistEntry.objects.filter(campaign_id=campaign_id, org_id__in=org_ids)
@@ -91,7 +95,7 @@ def _entry_aggregates(campaign_id: int, org_ids: list[int], as_of: date) -> dict
     return {r["org_id"]: r for r in rows}
 
 
-def _finding_aggregates(campaign_id: int, org_ids: list[int]) -> dict[int, dict[str, int]]:
+def _finding_aggregates(campaign_id: int, org_ids: OrgIds) -> dict[int, dict[str, int]]:
     rows = (
         Finding.objects.filter(campaign_id=campaign_id, org_id__in=org_ids)
         .values("org_id")
@@ -104,7 +108,7 @@ def _finding_aggregates(campaign_id: int, org_ids: list[int]) -> dict[int, dict[
     return {r["org_id"]: r for r in rows}
 
 
-def _notice_counts(campaign_id: int, org_ids: list[int]) -> dict[int, int]:
+def _notice_counts(campaign_id: int, org_ids: OrgIds) -> dict[int, int]:
     """Published 通报批评 naming the organisation through a finding or an entry (each notice once)."""
     notices = Notice.objects.filter(
         campaign_id=campaign_id, kind=NoticeKind.CRITICISM, status=NoticeStatus.PUBLISHED
@@ -118,45 +122,48 @@ def _notice_counts(campaign_id: int, org_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def _good_rates(campaign_id: int, org_ids: list[int]) -> dict[int, dict[str, Any]]:
+def _good_rates(campaign_id: int, org_ids: OrgIds) -> dict[int, dict[str, Any]]:
     """述职评议 good rate of each organisation from its latest closed session (好+较好 share)."""
-    reporters = list(
-        SessionReporter.objects.filter(
-            session__campaign_id=campaign_id, session__status=SessionStatus.CLOSED, org_id__in=org_ids
-        ).values(
-            "pk",
-            "org_id",
-            "session_id",
-            "session__title",
-            "session__held_on",
-            "session__entry_mode",
-            "session__good_labels",
-            "session__scale",
-        )
-    )
-    ids = [r["pk"] for r in reporters]
+    closed = Q(session__campaign_id=campaign_id, session__status=SessionStatus.CLOSED, org_id__in=org_ids)
+    reporters = list(SessionReporter.objects.filter(closed).values_list("pk", "org_id", "session_id"))
+    # Each session's settings once, not once per reporter (thousands of them share a session).
+    sessions = {
+        pk: (title, held_on, mode, good_labels, scale)
+        for pk, title, held_on, mode, good_labels, scale in ReviewSession.objects.filter(
+            pk__in={session_id for _, _, session_id in reporters}
+        ).values_list("pk", "title", "held_on", "entry_mode", "good_labels", "scale")
+    }
+    modes = {mode for _, _, mode, _, _ in sessions.values()}
+    voted = SessionReporter.objects.filter(closed).values("pk")
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Ballot.objects.filter(reporter_id__in=ids).values("reporter_id", "label").annotate(n=Count("pk"))
-    ):
-        counts[row["reporter_id"]][row["label"]] = row["n"]
+    if modes - {EntryMode.TALLY}:
+        for reporter_id, label, n in (
+            Ballot.objects.filter(reporter_id__in=voted)
+            .values_list("reporter_id", "label")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts[reporter_id][label] = n
     tallies: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        BallotTally.objects.filter(reporter_id__in=ids)
-        .values("reporter_id", "label")
-        .annotate(n=Sum("count"))
-    ):
-        tallies[row["reporter_id"]][row["label"]] = int(row["n"] or 0)
+    if EntryMode.TALLY in modes:
+        for reporter_id, label, n in (
+            BallotTally.objects.filter(reporter_id__in=voted)
+            .values_list("reporter_id", "label")
+            .annotate(n=Sum("count"))
+            .order_by()
+        ):
+            tallies[reporter_id][label] = int(n or 0)
     latest: dict[int, dict[str, Any]] = {}
-    for r in sorted(reporters, key=lambda r: (r["session__held_on"], r["session_id"])):
-        c = tallies[r["pk"]] if r["session__entry_mode"] == EntryMode.TALLY else counts[r["pk"]]
-        c = {label: c.get(label, 0) for label in r["session__scale"]}
+    for pk, org_id, session_id in sorted(reporters, key=lambda r: (sessions[r[2]][1], r[2])):
+        title, _, mode, good_labels, scale = sessions[session_id]
+        c = tallies[pk] if mode == EntryMode.TALLY else counts[pk]
+        c = {label: c.get(label, 0) for label in scale}
         votes = sum(c.values())
         if not votes:
             continue
-        good = sum(c[label] for label in r["session__good_labels"] if label in c)
-        latest[r["org_id"]] = {
-            "session": r["session__title"],
+        good = sum(c[label] for label in good_labels if label in c)
+        latest[org_id] = {
+            "session": title,
             "votes": votes,
             "good": good,
             "good_rate": (Decimal(good) / Decimal(votes)).quantize(FOUR_PLACES),
@@ -164,7 +171,7 @@ def _good_rates(campaign_id: int, org_ids: list[int]) -> dict[int, dict[str, Any
     return latest
 
 
-def _last_year_levels(rnd: RatingRound, org_ids: list[int]) -> dict[int, int | None]:
+def _last_year_levels(rnd: RatingRound, org_ids: OrgIds) -> dict[int, int | None]:
     """Level in force from last year's named round of the same kind and 工委."""
     rows = Rating.objects.filter(
         round__campaign__committee_id=rnd.campaign.committee_id,
@@ -184,14 +191,14 @@ def gather_inputs(rnd: RatingRound, *, today: date, org_ids: list[int] | None = 
     if org_ids is not None:
         qs = qs.filter(pk__in=org_ids)
     orgs = list(qs.values("pk", "name", "parent_id", "established_on"))
-    org_ids = [o["pk"] for o in orgs]
-    entries = _entry_aggregates(campaign.pk, org_ids, as_of)
-    findings = _finding_aggregates(campaign.pk, org_ids)
-    notices = _notice_counts(campaign.pk, org_ids)
-    rates = _good_rates(campaign.pk, org_ids)
-    last_year = _last_year_levels(rnd, org_ids)
+    scope: OrgIds = [o["pk"] for o in orgs] if org_ids is not None else qs.values("pk")
+    entries = _entry_aggregates(campaign.pk, scope, as_of)
+    findings = _finding_aggregates(campaign.pk, scope)
+    notices = _notice_counts(campaign.pk, scope)
+    rates = _good_rates(campaign.pk, scope)
+    last_year = _last_year_levels(rnd, scope)
     facts: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in RatingFact.objects.filter(campaign=campaign, org_id__in=org_ids).values(
+    for row in RatingFact.objects.filter(campaign=campaign, org_id__in=scope).values(
         "org_id", "kind", "key", "value", "description"
     ):
         facts[row["org_id"]].append(dict(row))
@@ -266,14 +273,24 @@ def gather_inputs(rnd: RatingRound, *, today: date, org_ids: list[int] | None = 
     return Gathered(inputs, sources, as_of)
 
 
+_INPUT_FIELDS = tuple(f.name for f in fields(OrgInputs))
+
+
 def inputs_to_json(org: OrgInputs) -> dict[str, Any]:
-    """Canonical JSON of one organisation's inputs (sorted sets, decimal strings)."""
-    data = asdict(org)
-    for key, value in list(data.items()):
+    """Canonical JSON of one organisation's inputs (sorted sets, decimal strings).
+
+    Field by field rather than ``dataclasses.asdict``, which deep-copies every value: this runs
+    for every organisation in every compile and every "are the results current?" check
+    (targets.md P10).
+    """
+    data: dict[str, Any] = {}
+    for key in _INPUT_FIELDS:
+        value = getattr(org, key)
         if isinstance(value, frozenset | set):
-            data[key] = sorted(value)
+            value = sorted(value)
         elif isinstance(value, Decimal):
-            data[key] = f"{value.normalize():f}"
+            value = f"{value.normalize():f}"
+        data[key] = value
     data["bonus_items"] = [
         {"kind": b.kind, "points": f"{Decimal(b.points).normalize():f}", "evidence": b.evidence}
         for b in org.bonus_items
@@ -282,12 +299,22 @@ def inputs_to_json(org: OrgInputs) -> dict[str, Any]:
 
 
 def fingerprint(
-    scheme_data: dict[str, Any], inputs: list[OrgInputs], decisions: Mapping[OrgId, int | None]
+    scheme_data: dict[str, Any],
+    inputs: list[OrgInputs],
+    decisions: Mapping[OrgId, int | None],
+    *,
+    as_json: Mapping[OrgId, dict[str, Any]] | None = None,
 ) -> str:
-    """SHA-256 over the scheme, every organisation's inputs and the tie decisions, canonically ordered."""
+    """SHA-256 over the scheme, every organisation's inputs and the tie decisions, canonically ordered.
+
+    ``as_json``: the organisations' ``inputs_to_json``, when the caller has made them already.
+    """
     payload = {
         "scheme": scheme_data,
-        "inputs": [inputs_to_json(org) for org in sorted(inputs, key=lambda o: str(o.org_id))],
+        "inputs": [
+            as_json[org.org_id] if as_json is not None else inputs_to_json(org)
+            for org in sorted(inputs, key=lambda o: str(o.org_id))
+        ],
         "decisions": sorted((str(k), v) for k, v in decisions.items()),
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))

@@ -137,11 +137,16 @@ def _collect_app_cases() -> None:
     import pkgutil
 
     import tests.campaigns
+    import tests.scoring
 
-    for info in sorted(pkgutil.iter_modules(tests.campaigns.__path__), key=lambda i: i.name):
-        if not info.name.startswith("access_"):
-            continue
-        module = importlib.import_module(f"tests.campaigns.{info.name}")
+    found = [
+        (package.__name__, info.name)
+        for package in (tests.campaigns, tests.scoring)
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("access_")
+    ]
+    for package_name, name in sorted(found):
+        module = importlib.import_module(f"{package_name}.{name}")
         clash = set(module.MATRIX) & set(MATRIX)
         assert not clash, f"URL names declared twice in the access matrix: {sorted(clash)}"
         MATRIX.update(module.MATRIX)

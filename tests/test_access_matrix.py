@@ -41,6 +41,16 @@ from campaigns.models import (
     Rectification,
     Section,
 )
+from scoring.models import (
+    CompileRun,
+    Objection,
+    Rating,
+    RatingFact,
+    RatingRound,
+    SchemeVersion,
+    StarChange,
+    TieDecision,
+)
 from tests.access_matrix import MATRIX, WORLD_BUILDERS
 from tests.conftest import PERSONAS
 
@@ -109,6 +119,18 @@ def _state_digest() -> str:
         list(Interview.objects.order_by("pk").values_list("pk", "outcome")),
         ProgressSnapshot.objects.count(),
         list(Message.objects.order_by("pk").values_list("pk", "read_at")),
+        list(SchemeVersion.objects.order_by("pk").values_list("pk", "number", "data")),
+        list(RatingRound.objects.order_by("pk").values_list("pk", "stage", "version", "scheme_id")),
+        list(
+            Rating.objects.order_by("pk").values_list(
+                "pk", "version", "status", "computed_level", "adjusted_level", "current_level"
+            )
+        ),
+        list(CompileRun.objects.order_by("pk").values_list("pk", "status")),
+        list(RatingFact.objects.order_by("pk").values_list("pk", "kind", "key", "value")),
+        list(TieDecision.objects.order_by("pk").values_list("pk", "is_void", "decided_level")),
+        list(Objection.objects.order_by("pk").values_list("pk", "status")),
+        StarChange.objects.count(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -662,6 +662,9 @@ def run_all(*, branches: int, p5_orgs: int, repeat: int) -> list[Result]:
     progress("P2: queries per campaign page")
     results += _emit(bench_p2_campaigns(root_id=tree.root_id))
     results += _emit(run_p11(root_id=tree.root_id))
+    from tests.bench.p10 import run_p10
+
+    results += _emit(run_p10(root_id=tree.root_id))
     campaign_data_reset()
     tree_reset()
     progress(f"P5: building {p5_orgs} organisations")

@@ -453,3 +453,26 @@ def test_gap_list_at_the_top_and_named_stars() -> None:
     assert "产业兴旺星" in named.blockers[0].description
     promo = gap_list(scheme(promotion={"max_step_up": 1}), org(1, 75, last_year_level=2), [("x", "y", D(5))])
     assert promo.next_level == 4 and any(b.source == "晋升" for b in promo.blockers)
+
+
+def test_imported_deductions_lower_the_basic_score_with_a_line() -> None:
+    total, lines = compute_total(scheme(), org(1, 95, other_deductions=D("7")))
+    assert total == D("88.00")
+    assert any(line.description == "导入的扣分合计" and line.points == D("-7") for line in lines)
+
+
+def test_lenient_rating_ignores_decisions_no_tie_asks_for_and_reports_them() -> None:
+    s = scheme(quotas={"5": {"max": "0.2"}})
+    orgs = [org(1, 99), org(2, 95), org(3, 95), org(4, 95), *[org(i, 50) for i in range(5, 11)]]
+    result = rate(s, orgs, decisions={5: 3, "nobody": 3, 2: 5, 3: 4, 4: 4}, strict=False)
+    assert result.unused_decisions == (5, "nobody")
+    assert not result.needs_decision
+    assert result.by_id(2).final_level == 5
+
+
+def test_lenient_rating_drops_decisions_that_no_longer_fit_the_seats() -> None:
+    s = scheme(quotas={"5": {"max": "0.2"}})
+    orgs = [org(1, 99), org(2, 95), org(3, 95), org(4, 95), *[org(i, 50) for i in range(5, 11)]]
+    result = rate(s, orgs, decisions={2: 5, 3: 5, 4: 4}, strict=False)  # two seats given, one left
+    assert set(result.unused_decisions) == {2, 3, 4}
+    assert result.needs_decision  # the tie is open again for a person to decide
