@@ -21,10 +21,11 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from branches.demo import AUDIT_BRANCH_CODE, BUDGET_BRANCH_CODE, ROOT_CODE
@@ -39,9 +40,10 @@ from campaigns.models import (
     ReviewSession,
     ReviewStage,
 )
+from campaigns.models.checklists import PERIODS_PER_YEAR
 from campaigns.services import reports
 from scoring import presets, services
-from scoring.inputs import gather_inputs
+from scoring.inputs import from_weighted, gather_inputs, weighted_item_points
 from scoring.models import CompileRun, FactKind, Rating, RatingFact, RatingRound, RoundStage
 from scoring.rules import OrgInputs, compute_total, rate
 from scoring.schemes import Scheme, scheme_to_dict
@@ -125,6 +127,7 @@ TIERS: tuple[tuple[int, Decimal, Decimal, tuple[int, ...]], ...] = (
 )
 HALF = Decimal("0.5")
 MAX_CHECKLIST = Decimal(100)
+CENT = Decimal("0.01")
 
 # 自评申报 and 初审: (code or "tie", level declared, reasons, first review: None | (agree, level, note)).
 DECLARATIONS: tuple[tuple[str, int, str, tuple[bool, int | None, str] | None], ...] = (
@@ -270,20 +273,54 @@ def _between(rng: random.Random, low: Decimal, high: Decimal) -> Decimal:
     return Decimal(rng.randint(int(low * 100), int(high * 100))) / 100
 
 
-def _plan(scheme: Scheme, inputs: list[OrgInputs], codes: dict[int, str], rng: random.Random) -> _Plan:
+def _capacity(campaign: Campaign, inputs: list[OrgInputs]) -> dict[int, Decimal]:
+    """Checklist points each branch can reach: what it has plus every entry the review may approve."""
+    open_points = dict(
+        ChecklistEntry.objects.filter(
+            UNSCORED, campaign=campaign, status__in=OPEN_FOR_REVIEW, notices__isnull=True
+        )
+        .values("org_id")
+        .annotate(points=Sum(weighted_item_points("item__points")))
+        .values_list("org_id", "points")
+    )
+    return {
+        int(o.org_id): Decimal(o.checklist_points)
+        + (from_weighted(open_points.get(int(o.org_id))) or Decimal(0))
+        for o in inputs
+    }
+
+
+def _plan(
+    scheme: Scheme,
+    inputs: list[OrgInputs],
+    codes: dict[int, str],
+    rng: random.Random,
+    capacity: dict[int, Decimal],
+) -> _Plan:
     """Who is where: the five-star seats but one above the tie, the tied pair, the rest below."""
     seats = _five_star_seats(scheme, inputs)
     by_code = {codes[int(o.org_id)]: o for o in inputs}
     fixed = {*TOP_BRANCHES, *HONOUR_TARGETS, VETO_BRANCH}
-    clean = [o for o in inputs if _is_clean(o) and codes[int(o.org_id)] not in fixed]
+    # The tied pair and the branches placed around it must be able to reach their totals.
+    clean = [
+        o
+        for o in inputs
+        if _is_clean(o) and codes[int(o.org_id)] not in fixed and capacity[int(o.org_id)] >= MAX_CHECKLIST - 1
+    ]
     rng.shuffle(clean)
     top_count = seats - 1
     extra_top = top_count - len(TOP_BRANCHES)
     if extra_top < 0 or len(clean) < extra_top + 2 + SLIDERS:
         raise RuntimeError("演示组织树与评星方案不匹配，无法安排名额边界并列")
-    top = [by_code[c] for c in TOP_BRANCHES] + clean[:extra_top]
-    pair = clean[extra_top : extra_top + 2]
-    sliders = clean[extra_top + 2 : extra_top + 2 + SLIDERS]
+    # The pair shares a parent, so both have the same task list and can end with identical entries.
+    pair = next(
+        ([a, b] for i, a in enumerate(clean) for b in clean[i + 1 :] if a.parent_id == b.parent_id), None
+    )
+    if pair is None:
+        raise RuntimeError("演示组织树中找不到同一上级下的两个党支部来演示名额边界并列")
+    rest = [o for o in clean if o not in pair]
+    top = [by_code[c] for c in TOP_BRANCHES] + rest[:extra_top]
+    sliders = rest[extra_top : extra_top + SLIDERS]
     good: dict[int, int] = {}
     targets: dict[int, Decimal] = {}
     for o in top:
@@ -396,6 +433,13 @@ def _session(
     return session, ballots
 
 
+# The year-end review approves whatever is still open (not entries named in a 通报: they stay overdue).
+OPEN_FOR_REVIEW = (EntryStatus.NOT_STARTED, EntryStatus.IN_PROGRESS)
+# ...and only entries that add nothing to the total yet (no first-review or review score), so the
+# points the review gives are exactly the points the branch gains.
+UNSCORED = Q(first_review_score__isnull=True, review_score__isnull=True)
+
+
 def _review_scores(
     *, campaign: Campaign, staff: User, added: dict[int, Decimal], today: date, rng: random.Random
 ) -> int:
@@ -403,23 +447,43 @@ def _review_scores(
     by_org: dict[int, list[ChecklistEntry]] = defaultdict(list)
     for entry in (
         ChecklistEntry.objects.filter(
-            campaign=campaign, org_id__in=list(added), status=EntryStatus.NOT_STARTED, notices__isnull=True
+            UNSCORED,
+            campaign=campaign,
+            org_id__in=list(added),
+            status__in=OPEN_FOR_REVIEW,
+            notices__isnull=True,
         )
         .select_related("item")
-        .only("pk", "org_id", "due_date", "period", "version", "item__points", "item__sort_order")
+        .only(
+            "pk",
+            "org_id",
+            "due_date",
+            "period",
+            "version",
+            "item__points",
+            "item__frequency",
+            "item__sort_order",
+        )
         .order_by("org_id", "due_date", "item__sort_order", "period", "pk")
     ):
         by_org[entry.org_id].append(entry)
     now = timezone.now()
     changed: list[ChecklistEntry] = []
+    status_before: dict[int, str] = {}
     for org_id, points in sorted(added.items()):
-        left = points
+        # A recurring item counts with the mean of its periods: one entry adds score / periods.
+        # Work in twelfths of a point (12 / periods is a whole number) so every step is exact.
+        left = points * 12
         for entry in by_org[org_id]:
             if left <= 0:
                 break
-            score = min(entry.item.points, left)
-            left -= score
+            weight = 12 // PERIODS_PER_YEAR.get(entry.item.frequency, 1)
+            score = min(entry.item.points, (left / weight).quantize(CENT, rounding=ROUND_DOWN))
+            if score <= 0:
+                continue
+            left -= score * weight
             due = entry.due_date or today
+            status_before[entry.pk] = entry.status
             entry.status = EntryStatus.APPROVED
             entry.review_stage = ReviewStage.NONE
             entry.progress_note = rng.choice(PROGRESS_NOTES)
@@ -430,8 +494,8 @@ def _review_scores(
             entry.version += 1
             entry.updated_by = staff
             changed.append(entry)
-        if left > 0:
-            raise RuntimeError(f"组织 {org_id} 的未开始条目不够记 {points} 分")
+        # Entries named in a 通报 stay open, so a branch may end a little under its planned total;
+        # the compile below checks that the tie and the veto the demo needs are still there.
     for e in changed:  # one statement each: bulk_update's CASE per column is slower at this size
         ChecklistEntry.objects.filter(pk=e.pk).update(
             status=e.status,
@@ -451,7 +515,7 @@ def _review_scores(
                 entry=e,
                 actor=staff,
                 action=EventAction.APPROVED,
-                from_status=EntryStatus.NOT_STARTED,
+                from_status=status_before[e.pk],
                 to_status=EntryStatus.APPROVED,
                 comment="年终集中审核通过。"
                 if e.review_score == e.item.points
@@ -521,7 +585,8 @@ def demo_rating_load(*, today: date, seed: int = DEMO_RATING_SEED) -> RatingDemo
     secretaries = _secretaries(branches)
     facts = _facts(campaign, staff, orgs)
 
-    plan = _plan(scheme, gather_inputs(rnd, today=today).inputs, codes, rng)
+    before = gather_inputs(rnd, today=today).inputs
+    plan = _plan(scheme, before, codes, rng, _capacity(campaign, before))
     session, ballots = _session(
         campaign=campaign,
         staff=staff,
@@ -539,6 +604,7 @@ def demo_rating_load(*, today: date, seed: int = DEMO_RATING_SEED) -> RatingDemo
         pk: c - inputs[pk].checklist_points for pk, c in checklist.items() if c > inputs[pk].checklist_points
     }
     scored = _review_scores(campaign=campaign, staff=staff, added=added, today=today, rng=rng)
+    _mirror_entries(campaign, source_id=first, target_id=second)
 
     rnd, declared = _declarations(
         rnd=rnd,
@@ -562,6 +628,23 @@ def demo_rating_load(*, today: date, seed: int = DEMO_RATING_SEED) -> RatingDemo
         entries_scored=scored,
         declared=declared,
     )
+
+
+def _mirror_entries(campaign: Campaign, *, source_id: int, target_id: int) -> None:
+    """Give the second branch of the tied pair exactly the first one's scored entries."""
+    fields = ("status", "review_stage", "completed_on", "self_score", "first_review_score", "review_score")
+    source = {
+        (e["item_id"], e["period"]): e
+        for e in ChecklistEntry.objects.filter(campaign=campaign, org_id=source_id).values(
+            "item_id", "period", *fields
+        )
+    }
+    for entry in ChecklistEntry.objects.filter(campaign=campaign, org_id=target_id).only(
+        "pk", "item_id", "period"
+    ):
+        match = source.get((entry.item_id, entry.period))
+        if match is not None:
+            ChecklistEntry.objects.filter(pk=entry.pk).update(**{f: match[f] for f in fields})
 
 
 def _check(run: CompileRun, plan: _Plan) -> None:

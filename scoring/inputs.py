@@ -13,10 +13,22 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 from branches.models import OrgUnit
 from campaigns.models import (
@@ -33,7 +45,7 @@ from campaigns.models import (
     SessionReporter,
     SessionStatus,
 )
-from campaigns.models.checklists import OPEN_STATUSES
+from campaigns.models.checklists import OPEN_STATUSES, PERIODS_PER_YEAR, Frequency
 from campaigns.models.supervision import OPEN_RECTIFICATION
 from scoring.models import FactKind, Rating, RatingFact, RatingRound, RoundStage
 from scoring.rules import BonusClaim, OrgId, OrgInputs
@@ -65,6 +77,35 @@ def as_of_for(rnd: RatingRound, today: date) -> date:
     return min(today, date(rnd.campaign.year, 12, 31))
 
 
+# A recurring item has one entry per period, each scored on the item's full scale; the item counts
+# once, with the mean of its periods (monthly 5 points: twelve entries of 0-5 → 5 points at most).
+# The mean is summed exactly: each score is weighted by 12 / periods (an integer for every
+# frequency) in SQL, and the sum divided by 12 once, in Python, with decimals.
+_YEAR_PARTS = 12
+assert all(_YEAR_PARTS % n == 0 for n in PERIODS_PER_YEAR.values())
+_WEIGHT = Case(
+    *[
+        When(item__frequency=frequency, then=Value(_YEAR_PARTS // n))
+        for frequency, n in PERIODS_PER_YEAR.items()
+    ],
+    default=Value(_YEAR_PARTS),
+    output_field=IntegerField(),
+)
+_RECURRING = ~Q(item__frequency__in=[Frequency.ONCE, Frequency.YEARLY])
+
+
+def weighted_item_points(field: str) -> ExpressionWrapper:
+    """An entry's share of its item, times 12: the score weighted by 12 / the item's periods."""
+    return ExpressionWrapper(F(field) * _WEIGHT, output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def from_weighted(value: Decimal | float | None) -> Decimal | None:
+    """A weighted sum back to points, with two decimals."""
+    if value is None:
+        return None
+    return (Decimal(str(value)) / _YEAR_PARTS).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _entry_aggregates(campaign_id: int, org_ids: OrgIds, as_of: date) -> dict[int, dict[str, Any]]:
     scored = Q(status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED])
     rows = (
@@ -73,18 +114,22 @@ def _entry_aggregates(campaign_id: int, org_ids: OrgIds, as_of: date) -> dict[in
         .annotate(
             total=Count("pk"),
             done=Count("pk", filter=Q(status=EntryStatus.APPROVED)),
-            review_points=Sum("review_score"),
-            first_points=Sum("first_review_score", filter=Q(review_score__isnull=True)),
+            review_points=Sum(weighted_item_points("review_score")),
+            first_points=Sum(weighted_item_points("first_review_score"), filter=Q(review_score__isnull=True)),
             first_count=Count("pk", filter=Q(review_score__isnull=True, first_review_score__isnull=False)),
             self_points=Sum(
-                "self_score", filter=scored & Q(review_score__isnull=True, first_review_score__isnull=True)
+                weighted_item_points("self_score"),
+                filter=scored & Q(review_score__isnull=True, first_review_score__isnull=True),
             ),
             self_count=Count(
                 "pk",
                 filter=scored
                 & Q(review_score__isnull=True, first_review_score__isnull=True, self_score__isnull=False),
             ),
-            max_points=Sum("item__points", filter=~Q(status=EntryStatus.NOT_APPLICABLE)),
+            max_points=Sum(
+                weighted_item_points("item__points"), filter=~Q(status=EntryStatus.NOT_APPLICABLE)
+            ),
+            recurring=Count("pk", filter=_RECURRING),
             overdue=Count(
                 "pk",
                 filter=Q(status__in=(*OPEN_STATUSES, EntryStatus.SUBMITTED), due_date__lt=as_of)
@@ -92,7 +137,12 @@ def _entry_aggregates(campaign_id: int, org_ids: OrgIds, as_of: date) -> dict[in
             ),
         )
     )
-    return {r["org_id"]: r for r in rows}
+    result = {}
+    for r in rows:
+        for key in ("review_points", "first_points", "self_points", "max_points"):
+            r[key] = from_weighted(r[key])
+        result[r["org_id"]] = r
+    return result
 
 
 def _finding_aggregates(campaign_id: int, org_ids: OrgIds) -> dict[int, dict[str, int]]:
@@ -267,6 +317,7 @@ def gather_inputs(rnd: RatingRound, *, today: date, org_ids: list[int] | None = 
             "entries_done": e.get("done", 0),
             "scored_by_first_review": e.get("first_count", 0),
             "scored_by_self": e.get("self_count", 0),
+            "recurring_entries": e.get("recurring", 0),
             "findings": f.get("total", 0),
             "review": {k: str(v) for k, v in rate.items()} if rate else None,
         }

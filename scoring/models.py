@@ -153,23 +153,29 @@ class RatingStatus(models.TextChoices):
 class Rating(models.Model):
     """One organisation's rating in a round: its declaration, first review and compiled result."""
 
+    # Indexes: the unique (round, org) and the (org, round) index serve every lookup; the foreign
+    # keys carry no index of their own, as each index costs the compile's upsert of every row (P10).
     round = models.ForeignKey(
-        RatingRound, verbose_name="评星", on_delete=models.CASCADE, related_name="ratings"
+        RatingRound, verbose_name="评星", on_delete=models.CASCADE, related_name="ratings", db_index=False
     )
-    org = models.ForeignKey(OrgUnit, verbose_name="党组织", on_delete=models.PROTECT, related_name="ratings")
+    org = models.ForeignKey(
+        OrgUnit, verbose_name="党组织", on_delete=models.PROTECT, related_name="ratings", db_index=False
+    )
     status = models.CharField(
         "申报状态", max_length=20, choices=RatingStatus.choices, default=RatingStatus.PENDING
     )
     # 自评申报
     declared_level = models.SmallIntegerField("申报星级", null=True, blank=True)
     declaration = models.TextField("申报理由", blank=True)
-    declared_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    declared_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     declared_at = models.DateTimeField("申报时间", null=True, blank=True)
     # 初审 by the parent organisation
     first_review_level = models.SmallIntegerField("初审意见星级", null=True, blank=True)
     first_review_note = models.TextField("初审意见", blank=True)
     first_reviewed_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     first_reviewed_at = models.DateTimeField("初审时间", null=True, blank=True)
     # compiled result (written only by a compile run)
@@ -180,6 +186,7 @@ class Rating(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     fingerprint = models.CharField("输入指纹", max_length=64, blank=True)
     total = models.DecimalField("综合得分", max_digits=8, decimal_places=2, null=True, blank=True)
@@ -201,7 +208,9 @@ class Rating(models.Model):
     adjusted_reason = models.TextField("调整理由", blank=True)
     # 复核 by the level above, for the top levels
     recheck_note = models.TextField("复核意见", blank=True)
-    rechecked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rechecked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     rechecked_at = models.DateTimeField("复核时间", null=True, blank=True)
     # after naming: the level in force (摘星/降星 change it)
     named_level = models.SmallIntegerField("命名星级", null=True, blank=True)

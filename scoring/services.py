@@ -28,6 +28,7 @@ from branches.inbox import message_send_many
 from branches.models import AuditAction, MessageKind, OrgUnit, Role, RoleGrant, User
 from campaigns import permissions as campaign_permissions
 from campaigns.models import Campaign, ChecklistEntry, EntryStatus
+from campaigns.models.checklists import PERIODS_PER_YEAR
 from campaigns.services.entries import EntryError
 from scoring import permissions
 from scoring.inputs import Gathered, fingerprint, gather_inputs, inputs_to_json
@@ -241,6 +242,8 @@ def _explanation(rating: OrgRating, sources: dict[str, Any]) -> list[dict[str, A
         notes.append(f"其中 {sources['scored_by_first_review']} 项尚未工委审核，按初审得分计")
     if sources.get("scored_by_self"):
         notes.append(f"其中 {sources['scored_by_self']} 项尚未审核，按自评得分计")
+    if sources.get("recurring_entries"):
+        notes.append("按期开展的任务（每月、每季度、每半年）按各期得分的平均值计入")
     for i, text in enumerate(notes):
         lines.insert(i + 1, {"source": "任务清单", "description": text, "points": None})
     review = sources.get("review")
@@ -984,20 +987,30 @@ def star_history(org: OrgUnit) -> list[HistoryRow]:
 
 
 def item_gaps(rnd: RatingRound, org: OrgUnit) -> list[tuple[str, str, Decimal]]:
-    """Per checklist item: points not yet earned (standard points − best score so far)."""
+    """Per checklist item: points not yet earned (standard points − best score so far).
+
+    A recurring item counts once, with the mean of its periods, as in the compile.
+    """
     gaps: dict[str, list[Any]] = {}
     rows = (
         ChecklistEntry.objects.filter(campaign_id=rnd.campaign_id, org=org)
         .exclude(status=EntryStatus.NOT_APPLICABLE)
         .values_list(
-            "item__code", "item__title", "item__points", "review_score", "first_review_score", "self_score"
+            "item__code",
+            "item__title",
+            "item__points",
+            "item__frequency",
+            "review_score",
+            "first_review_score",
+            "self_score",
         )
     )
-    for code, title, points, review, first, self_score in rows:
+    for code, title, points, frequency, review, first, self_score in rows:
         best = review if review is not None else first if first is not None else self_score
         slot = gaps.setdefault(code, [title, Decimal(0)])
-        slot[1] += max((points or Decimal(0)) - (best or Decimal(0)), Decimal(0))
-    return [(code, title, missing) for code, (title, missing) in gaps.items()]
+        missing = max((points or Decimal(0)) - (best or Decimal(0)), Decimal(0))
+        slot[1] += missing / PERIODS_PER_YEAR.get(frequency, 1)
+    return [(code, title, missing.quantize(Decimal("0.01"))) for code, (title, missing) in gaps.items()]
 
 
 def gap_for(rating: Rating) -> GapList | None:
