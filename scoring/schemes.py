@@ -395,8 +395,9 @@ def scheme_from_dict(data: Mapping[str, Any]) -> Scheme:
             r.fail("bands", "分档模式必须至少有一个分档")
         r.unique([b.level for b in bands], "bands", "等级")
         ordered = sorted(bands, key=lambda b: b.level)
+        unreadable = any(path.startswith("bands[") and path.endswith(".min") for path, _ in r.errors)
         for lower, higher in pairwise(ordered):
-            if higher.min <= lower.min:
+            if higher.min <= lower.min and not unreadable:  # a bad number is reported once, as such
                 index = bands.index(higher)
                 r.fail(f"bands[{index}].min", "等级越高，下限必须越高")
         if bands and {b.level for b in bands} != rated:

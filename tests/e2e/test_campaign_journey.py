@@ -21,6 +21,9 @@ from playwright.sync_api import expect
 from branches.models import User
 from campaigns.models import ChecklistEntry
 from tests.conftest import Tree
+from tests.e2e.helpers import alert as _alert
+from tests.e2e.helpers import click as _click
+from tests.e2e.helpers import nav as _nav
 
 pytestmark = pytest.mark.e2e
 
@@ -88,32 +91,6 @@ def _task_list_workbook(year: int) -> bytes:
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def _nav(tab, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a main-menu link (opening its dropdown first) and wait for the new page."""
-    nav = tab.locator("nav.app-navbar")
-    # Not get_by_role: it skips the hidden entries of a closed dropdown.
-    exact = re.compile(f"^{re.escape(label)}$")
-    link = nav.locator("a", has_text=exact)
-    if not link.is_visible():
-        # On a phone the whole menu is collapsed behind the toggler.
-        toggler = nav.locator(".navbar-toggler")
-        if toggler.is_visible():
-            toggler.click()
-        nav.locator("li.dropdown", has=tab.locator("a", has_text=exact)).locator("a.dropdown-toggle").click()
-    with tab.expect_navigation():
-        link.click()
-
-
-def _click(tab, locator) -> None:  # type: ignore[no-untyped-def]
-    """Click something that loads a new page and wait for that page."""
-    with tab.expect_navigation():
-        locator.click()
-
-
-def _alert(tab):  # type: ignore[no-untyped-def]
-    return tab.locator(".alert-success")
 
 
 def _score(tab, label: str):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from branches.models import OrgKind, Role, RoleGrant, User
 from tests.conftest import PASSWORD, Tree
+from tests.e2e.helpers import nav as _nav
 from tests.factories import make_org
 
 pytestmark = pytest.mark.e2e
@@ -22,22 +23,6 @@ pytestmark = pytest.mark.e2e
 
 def _node(tab, code: str):  # type: ignore[no-untyped-def]
     return tab.locator(f'[data-testid="tree-node"][data-code="{code}"]')
-
-
-def _nav(tab, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a main-menu link (opening its dropdown first) and wait for the new page."""
-    nav = tab.locator("nav.app-navbar")
-    # Not get_by_role: it skips the hidden entries of a closed dropdown.
-    exact = re.compile(f"^{re.escape(label)}$")
-    link = nav.locator("a", has_text=exact)
-    if not link.is_visible():
-        # On a phone the whole menu is collapsed behind the toggler.
-        toggler = nav.locator(".navbar-toggler")
-        if toggler.is_visible():
-            toggler.click()
-        nav.locator("li.dropdown", has=tab.locator("a", has_text=exact)).locator("a.dropdown-toggle").click()
-    with tab.expect_navigation():
-        link.click()
 
 
 def test_branch_secretary_sees_only_their_branch(  # type: ignore[no-untyped-def]

@@ -24,6 +24,9 @@ from campaigns.services import reports as report_services
 from scoring.models import Rating, RatingRound
 from tests.campaigns.factories import make_campaign, make_entry, make_item, make_section
 from tests.conftest import Tree
+from tests.e2e.helpers import alert as _alert
+from tests.e2e.helpers import click as _click
+from tests.e2e.helpers import nav as _nav
 from tests.scoring.factories import make_scheme, score
 
 pytestmark = pytest.mark.e2e
@@ -35,29 +38,6 @@ PDF = (
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
 ITEM = "学习贯彻党的创新理论"
-
-
-def _nav(tab, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a main-menu link (opening its dropdown first) and wait for the new page."""
-    nav = tab.locator("nav.app-navbar")
-    exact = re.compile(f"^{re.escape(label)}$")
-    link = nav.locator("a", has_text=exact)
-    if not link.is_visible():
-        toggler = nav.locator(".navbar-toggler")
-        if toggler.is_visible():
-            toggler.click()
-        nav.locator("li.dropdown", has=tab.locator("a", has_text=exact)).locator("a.dropdown-toggle").click()
-    with tab.expect_navigation():
-        link.click()
-
-
-def _click(tab, locator) -> None:  # type: ignore[no-untyped-def]
-    with tab.expect_navigation():
-        locator.click()
-
-
-def _alert(tab):  # type: ignore[no-untyped-def]
-    return tab.locator(".alert-success")
 
 
 def test_year_end_goes_from_report_and_self_scores_to_named_stars_and_a_gap_list(  # type: ignore[no-untyped-def]

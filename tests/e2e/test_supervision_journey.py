@@ -23,6 +23,9 @@ from campaigns.models import EntryStatus
 from campaigns.models.supervision import Finding, Rectification, RectificationStatus
 from tests.campaigns.factories import make_campaign, make_entry, make_item, make_section
 from tests.conftest import Tree
+from tests.e2e.helpers import alert as _alert
+from tests.e2e.helpers import click as _click
+from tests.e2e.helpers import nav as _nav
 
 pytestmark = pytest.mark.e2e
 
@@ -35,31 +38,6 @@ PDF = (
 )
 FINDING = "支部委员会会议记录不完整，第二季度缺少两次会议的记录。"
 OVERDUE_ITEM = "ZZ-09 开展主题党日活动"
-
-
-def _nav(tab, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a main-menu link (opening its dropdown first) and wait for the new page."""
-    nav = tab.locator("nav.app-navbar")
-    # Not get_by_role: it skips the hidden entries of a closed dropdown.
-    exact = re.compile(f"^{re.escape(label)}$")
-    link = nav.locator("a", has_text=exact)
-    if not link.is_visible():
-        toggler = nav.locator(".navbar-toggler")
-        if toggler.is_visible():
-            toggler.click()
-        nav.locator("li.dropdown", has=tab.locator("a", has_text=exact)).locator("a.dropdown-toggle").click()
-    with tab.expect_navigation():
-        link.click()
-
-
-def _click(tab, locator) -> None:  # type: ignore[no-untyped-def]
-    """Click something that loads a new page and wait for that page."""
-    with tab.expect_navigation():
-        locator.click()
-
-
-def _alert(tab):  # type: ignore[no-untyped-def]
-    return tab.locator(".alert-success")
 
 
 def _rect_status(tab):  # type: ignore[no-untyped-def]
