@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -152,14 +152,6 @@ def _fact_or_404(request: AuthedHttpRequest, pk: int) -> RatingFact:
     except RatingFact.DoesNotExist:
         record_out_of_scope(request, "RatingFact", pk)
         raise Http404("没有找到该评星事实。") from None
-
-
-def _reverse_or(name: str, fallback: str, **kwargs: Any) -> str:
-    """Link to a page another module provides, by path while it does not exist yet."""
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return fallback
 
 
 def _round_url(rnd: RatingRound) -> str:
@@ -342,12 +334,7 @@ def _own_ratings(request: AuthedHttpRequest, rounds: list[RatingRound]) -> list[
                 if services.branch_can_see_level(request.user, rating):
                     row["level"] = scheme.label_for(rating.level)
             elif rnd.stage in DECLARING_STAGES and can_declare(request.user, org):
-                row["url"] = _reverse_or(
-                    "scoring:rating_declare",
-                    f"/rating/rounds/{rnd.pk}/declare/{org.pk}/",
-                    round_pk=rnd.pk,
-                    org_pk=org.pk,
-                )
+                row["url"] = reverse("scoring:rating_declare", kwargs={"round_pk": rnd.pk, "org_pk": org.pk})
                 row["declare"] = True
             rows.append(row)
     return rows
@@ -364,7 +351,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         "is_staff": is_staff,
         "can_manage": manages,
         "starts": _campaigns_to_start(request, rounds) if manages else [],
-        "schemes_url": _reverse_or("scoring:schemes", "/rating/schemes/"),
+        "schemes_url": reverse("scoring:schemes"),
         "own": [] if is_staff else _own_ratings(request, rounds),
     }
     return render(request, "scoring/home.html", context)

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import ChecklistEntry
-from scoring import services
 from scoring.models import (
     ChangeKind,
     Objection,
@@ -41,12 +40,6 @@ ROUTE = {
         RoundStage.NAMED,
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_scheme_cache():
-    # Parsed schemes are cached by primary key; SQLite reuses keys after a rolled-back test.
-    services._SCHEMES.clear()
 
 
 @pytest.fixture

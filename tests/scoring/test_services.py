@@ -374,3 +374,23 @@ def test_history_shows_promotion_across_years(tree, committee_staff):
     rows = star_history(tree.a1)
     assert [(r.year, r.trend) for r in rows] == [(2025, "首次定级"), (2026, "升星")]
     assert levels == [None, 4]
+
+
+def test_a_joint_meeting_scheme_rates_the_agency_committees(tree, campaign, committee_staff):
+    """模范机关建设先进单位: the scheme applies to 机关党委, decided at the 联席会议."""
+    score(campaign, tree.a, "92")
+    score(campaign, tree.b, "78")
+    rnd = make_round(
+        campaign,
+        committee_staff,
+        name="2026年度模范机关建设先进单位评定",
+        applies_to="agency_committee",
+        decision_step="joint_meeting",
+        quotas={},
+    )
+    run = compile_now(rnd=rnd, actor=committee_staff, today=TODAY)
+    assert run.total == 2
+    assert dict(Rating.objects.filter(round=rnd).values_list("org__code", "computed_level")) == {
+        "A": 5,
+        "B": 3,
+    }
