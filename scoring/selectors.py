@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from branches.models import User
+from branches.models import STAFF_ROLES, User
 from branches.selectors import scope_q
 from campaigns.selectors import campaigns_visible_to
-from scoring.models import Objection, Rating, RatingFact, RatingRound, SchemeVersion
+from scoring.models import Objection, Rating, RatingFact, RatingRound, RatingStatus, RoundStage, SchemeVersion
+from scoring.permissions import can_first_review
 
 
 def rounds_visible_to(user: User) -> QuerySet[RatingRound]:
@@ -50,3 +51,19 @@ def facts_visible_to(user: User) -> QuerySet[RatingFact]:
 
 def objections_visible_to(user: User) -> QuerySet[Objection]:
     return Objection.objects.filter(scope_q(user, field="rating__org__path"))
+
+
+def first_review_pending(user: User) -> list[Rating]:
+    """Declarations waiting for this user's 初审: declared, in a round still taking them, and
+    below a unit where the user is staff (never their own unit)."""
+    declared = (
+        ratings_visible_to(user)
+        .filter(
+            scope_q(user, field="org__path", roles=STAFF_ROLES),
+            status=RatingStatus.DECLARED,
+            round__stage__in=(RoundStage.DECLARING, RoundStage.FIRST_REVIEW),
+        )
+        .select_related("org__parent", "round__campaign", "round__scheme", "declared_by")
+        .order_by("-round__campaign__year", "round__applies_to", "org__path")
+    )
+    return [r for r in declared if can_first_review(user, r.org)]

@@ -18,6 +18,8 @@ from branches.models import RoleGrant
 from campaigns import permissions, selectors
 from campaigns.models import OPEN_RECTIFICATION, Campaign, CampaignEvent, EntryStatus
 from campaigns.models.checklists import DONE_STATUSES, DUE_SOON_DAYS, OPEN_STATUSES
+from campaigns.permissions import is_committee_staff
+from scoring.selectors import first_review_pending, rounds_visible_to
 
 
 def _checklist_card(request: AuthedHttpRequest, campaign: Campaign) -> dict[str, Any] | None:
@@ -46,8 +48,20 @@ def _staff_card(request: AuthedHttpRequest, campaign: Campaign) -> dict[str, Any
     if not permissions.can_review_anything(request.user):
         return None
     today = timezone.localdate()
+    ties = 0
+    if is_committee_staff(request.user):
+        ties = (
+            rounds_visible_to(request.user)
+            .filter(campaign=campaign, ratings__needs_decision=True)
+            .distinct()
+            .count()
+        )
     return {
         "to_review": selectors.review_queue_for(request.user, campaign).count(),
+        "ratings_to_review": sum(
+            1 for r in first_review_pending(request.user) if r.round.campaign_id == campaign.pk
+        ),
+        "rating_ties": ties,
         "unsigned": selectors.unsigned_checklists(request.user, campaign).count(),
         "overdue_rectifications": selectors.rectifications_visible_to(request.user)
         .filter(campaign=campaign, status__in=OPEN_RECTIFICATION, deadline__lt=today)

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches.access import AUTHENTICATED, STAFF, AuthedHttpRequest, access, record_out_of_scope
-from branches.models import OFFICER_ROLES, STAFF_ROLES, OrgUnit
-from branches.selectors import grants_of, scope_q
+from branches.models import OFFICER_ROLES, OrgUnit
+from branches.selectors import grants_of
 from campaigns.models import CampaignStatus
 from campaigns.permissions import can_review_anything
 from campaigns.selectors import campaigns_visible_to
@@ -43,10 +43,16 @@ from scoring.models import (
     SchemeVersion,
     TieDecision,
 )
-from scoring.permissions import can_declare, can_first_review, can_manage_rating
+from scoring.permissions import can_declare, can_manage_rating
 from scoring.rules import QUOTA_LABELS
 from scoring.schemes import Scheme
-from scoring.selectors import facts_visible_to, ratings_visible_to, rounds_visible_to, schemes_visible_to
+from scoring.selectors import (
+    facts_visible_to,
+    first_review_pending,
+    ratings_visible_to,
+    rounds_visible_to,
+    schemes_visible_to,
+)
 from scoring.services import RatingRefused, scheme_of
 
 PAGE_SIZE = 50
@@ -656,20 +662,8 @@ def fact_delete(request: AuthedHttpRequest, pk: int) -> HttpResponseRedirect:
 @require_GET
 @access(STAFF)
 def first_review_queue(request: AuthedHttpRequest) -> HttpResponse:
-    declared = (
-        ratings_visible_to(request.user)
-        .filter(
-            scope_q(request.user, field="org__path", roles=STAFF_ROLES),
-            status=RatingStatus.DECLARED,
-            round__stage__in=DECLARING_STAGES,
-        )
-        .select_related("org__parent", "round__campaign", "round__scheme", "declared_by")
-        .order_by("-round__campaign__year", "round__applies_to", "org__path")
-    )
     rows = [
-        (r, scheme_of(r.round.scheme).label_for(r.declared_level))
-        for r in declared
-        if can_first_review(request.user, r.org)
+        (r, scheme_of(r.round.scheme).label_for(r.declared_level)) for r in first_review_pending(request.user)
     ]
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "scoring/first_review_queue.html", {"page": page})

@@ -394,3 +394,23 @@ def test_a_joint_meeting_scheme_rates_the_agency_committees(tree, campaign, comm
         "A": 5,
         "B": 3,
     }
+
+
+def test_workbench_counts_declarations_waiting_for_first_review(
+    rnd, tree, branch_secretary, agency_staff, login
+):
+    from django.urls import reverse
+
+    rating_declare(rnd=rnd, org=tree.a1, level=4, declaration="全年任务全部完成", actor=branch_secretary)
+    response = login(agency_staff).get(reverse("home"))
+    assert response.context["staff"]["ratings_to_review"] == 1
+    assert response.context["staff"]["rating_ties"] == 0
+
+
+def test_workbench_tells_committee_staff_of_a_tie_to_decide(rnd, committee_staff, login):
+    from django.urls import reverse
+
+    compile_now(rnd=rnd, actor=committee_staff, today=TODAY)
+    response = login(committee_staff).get(reverse("home"))
+    assert response.context["staff"]["rating_ties"] == 1
+    assert "评星名额并列待决定" in response.text
