@@ -19,10 +19,18 @@ def message_send_many(
     recipients attempted (conflicts are skipped by the database).
     """
     ids = {r if isinstance(r, int) else r.pk for r in recipients}
-    rows = [
+    return messages_deliver(
         Message(recipient_id=pk, kind=kind, title=title, body=body, url=url, source_key=source_key)
         for pk in sorted(ids)
-    ]
+    )
+
+
+def messages_deliver(messages: Iterable[Message]) -> int:
+    """Deliver prepared (unsaved) messages, each to its own recipient and link, in batched INSERTs.
+
+    Idempotent like ``message_send_many``: a (recipient, source_key) already delivered is skipped.
+    """
+    rows = list(messages)
     Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return len(rows)
 

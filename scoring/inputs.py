@@ -29,6 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 
 from branches.models import OrgUnit
 from campaigns.models import (
@@ -94,9 +95,22 @@ _WEIGHT = Case(
 _RECURRING = ~Q(item__frequency__in=[Frequency.ONCE, Frequency.YEARLY])
 
 
-def weighted_item_points(field: str) -> ExpressionWrapper:
-    """An entry's share of its item, times 12: the score weighted by 12 / the item's periods."""
-    return ExpressionWrapper(F(field) * _WEIGHT, output_field=DecimalField(max_digits=16, decimal_places=2))
+def weighted_item_points(value: str | Combinable) -> ExpressionWrapper:
+    """An entry's share of its item, times 12: the score (a field name or an expression) weighted
+    by 12 / the item's periods."""
+    score = F(value) if isinstance(value, str) else value
+    return ExpressionWrapper(score * _WEIGHT, output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+_SCORED = Q(status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED])
+# The score an entry counts with: 审核得分, else 初审得分, else the 自评 of a submitted entry.
+COUNTED_SCORE = Case(
+    When(review_score__isnull=False, then=F("review_score")),
+    When(first_review_score__isnull=False, then=F("first_review_score")),
+    When(_SCORED & Q(self_score__isnull=False), then=F("self_score")),
+    default=Value(Decimal(0)),
+    output_field=DecimalField(max_digits=6, decimal_places=2),
+)
 
 
 def from_weighted(value: Decimal | float | None) -> Decimal | None:
@@ -107,7 +121,7 @@ def from_weighted(value: Decimal | float | None) -> Decimal | None:
 
 
 def _entry_aggregates(campaign_id: int, org_ids: OrgIds, as_of: date) -> dict[int, dict[str, Any]]:
-    scored = Q(status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED])
+    scored = _SCORED
     rows = (
         ChecklistEntry.objects.filter(campaign_id=campaign_id, org_id__in=org_ids)
         .values("org_id")

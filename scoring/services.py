@@ -10,7 +10,6 @@ Chinese ``RatingRefused`` message. Compiles run in Celery: ``compile_request`` c
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,20 +17,27 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import Case, F, Sum, When
 from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone
 
 from branches.audit import audit_record
-from branches.inbox import message_send_many
-from branches.models import AuditAction, MessageKind, OrgUnit, Role, RoleGrant, User
+from branches.inbox import message_send_many, messages_deliver
+from branches.models import AuditAction, Message, MessageKind, OrgUnit, Role, RoleGrant, User
 from campaigns import permissions as campaign_permissions
 from campaigns.models import Campaign, ChecklistEntry, EntryStatus
-from campaigns.models.checklists import PERIODS_PER_YEAR
 from campaigns.services.entries import EntryError
 from scoring import permissions
-from scoring.inputs import Gathered, fingerprint, gather_inputs, inputs_to_json
+from scoring.inputs import (
+    COUNTED_SCORE,
+    Gathered,
+    fingerprint,
+    from_weighted,
+    gather_inputs,
+    inputs_to_json,
+    weighted_item_points,
+)
 from scoring.models import (
     ACTIVE_RUN_STATUSES,
     STAGE_ORDER,
@@ -263,17 +269,11 @@ def _num(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.normalize():f}"
 
 
-def compile_result(rnd: RatingRound, *, today: date | None = None) -> tuple[Gathered, RatingResult, str]:
-    """Inputs, engine result and fingerprint for the round as it stands (nothing is written)."""
-    gathered, result, fp, _ = _compile_inputs(rnd, today=today or timezone.localdate())
-    return gathered, result, fp
-
-
 def _compile_inputs(
     rnd: RatingRound, *, today: date
 ) -> tuple[Gathered, RatingResult, str, dict[OrgId, dict[str, Any]]]:
-    """``compile_result`` plus each organisation's inputs as JSON, made once for the fingerprint
-    and the stored ratings alike."""
+    """Inputs, engine result, fingerprint and each organisation's inputs as JSON (made once for
+    the fingerprint and the stored ratings alike) for the round as it stands; nothing is written."""
     scheme = scheme_of(rnd.scheme)
     gathered = gather_inputs(rnd, today=today)
     decisions = _live_decisions(rnd)
@@ -477,15 +477,19 @@ def latest_done_run(rnd: RatingRound) -> CompileRun | None:
     return CompileRun.objects.filter(round=rnd, status=RunStatus.DONE).order_by("-finished_at", "-id").first()
 
 
-def results_current(rnd: RatingRound) -> tuple[bool, str]:
-    """(True, "") when the last compile reflects today's inputs and decisions; else the reason."""
-    run = latest_done_run(rnd)
+def results_current(rnd: RatingRound, run: CompileRun | None) -> tuple[bool, str]:
+    """(True, "") when the last compile reflects today's inputs and decisions; else the reason.
+
+    Only the fingerprint is recomputed, not the rating: a compile voids the decisions it did not
+    use, so the live decisions equal those it fingerprinted until someone changes them.
+    ``run`` is the round's latest done run (``latest_done_run``).
+    """
     if run is None:
         return False, "尚未计算星级"
     if run.scheme_id != rnd.scheme_id:
         return False, "方案已更换，请重新计算"
-    _, _, fp = compile_result(rnd)
-    if fp != run.fingerprint:
+    gathered = gather_inputs(rnd, today=timezone.localdate())
+    if fingerprint(rnd.scheme.data, gathered.inputs, _live_decisions(rnd)) != run.fingerprint:
         return False, "计算后数据或并列决定有变化，请重新计算"
     return True, ""
 
@@ -551,8 +555,8 @@ class TieView:
     ratings: list[Rating]
 
 
-def open_ties(rnd: RatingRound) -> list[TieView]:
-    run = latest_done_run(rnd)
+def open_ties(rnd: RatingRound, run: CompileRun | None) -> list[TieView]:
+    """The ties waiting in ``run``, the round's latest done run (``latest_done_run``)."""
     if run is None or not run.tie_groups:
         return []
     scheme = scheme_of(rnd.scheme)
@@ -609,7 +613,7 @@ def round_advance(
     changes: dict[str, Any] = {"stage": to_stage}
     today = timezone.localdate()
     if to_stage in (RoundStage.RECHECK, RoundStage.PUBLICITY):
-        current, why = results_current(rnd)
+        current, why = results_current(rnd, latest_done_run(rnd))
         if not current:
             raise RatingRefused(why)
         if Rating.objects.filter(round=rnd, needs_decision=True).exists():
@@ -643,10 +647,9 @@ def round_advance(
 
 
 def _name_all(rnd: RatingRound) -> None:
-    for rating in Rating.objects.filter(round=rnd).only(
-        "pk", "is_adjusted", "adjusted_level", "computed_level"
-    ):
-        Rating.objects.filter(pk=rating.pk).update(named_level=rating.level, current_level=rating.level)
+    """The proposed level (``Rating.level``) becomes the named and current level, in one UPDATE."""
+    level = Case(When(is_adjusted=True, then=F("adjusted_level")), default=F("computed_level"))
+    Rating.objects.filter(round=rnd).update(named_level=level, current_level=level)
 
 
 def _notify_branches(rnd: RatingRound) -> None:
@@ -654,25 +657,23 @@ def _notify_branches(rnd: RatingRound) -> None:
     grants = RoleGrant.objects.filter(
         org_id__in=list(ratings), role__in=[Role.SECRETARY, Role.DEPUTY_SECRETARY]
     ).values_list("user_id", "org_id")
-    by_org: dict[int, list[int]] = defaultdict(list)
-    for user_id, org_id in grants:
-        by_org[org_id].append(user_id)
-    for org_id, users in by_org.items():
-        url = reverse("scoring:rating", args=[ratings[org_id]])
-        if rnd.stage == RoundStage.PUBLICITY:
-            title = f"{rnd.title}结果公示"
-            body = f"公示期 {rnd.publicity_starts_on:%Y-%m-%d} 至 {rnd.publicity_ends_on:%Y-%m-%d}，可查看本组织拟定星级和评定说明。"
-        else:
-            title = f"{rnd.title}已命名"
-            body = f"命名文号：{rnd.naming_document}。可查看本组织星级、评定说明和差距清单。"
-        message_send_many(
-            recipients=users,
+    if rnd.stage == RoundStage.PUBLICITY:
+        title = f"{rnd.title}结果公示"
+        body = f"公示期 {rnd.publicity_starts_on:%Y-%m-%d} 至 {rnd.publicity_ends_on:%Y-%m-%d}，可查看本组织拟定星级和评定说明。"
+    else:
+        title = f"{rnd.title}已命名"
+        body = f"命名文号：{rnd.naming_document}。可查看本组织星级、评定说明和差距清单。"
+    messages_deliver(
+        Message(
+            recipient_id=user_id,
             kind=MessageKind.RATING,
             title=title,
             body=body,
-            url=url,
+            url=reverse("scoring:rating", args=[ratings[org_id]]),
             source_key=f"rating:{rnd.pk}:{rnd.stage}:{org_id}",
         )
+        for user_id, org_id in grants
+    )
 
 
 # --- declaration and first review ------------------------------------------------------------
@@ -987,30 +988,23 @@ def star_history(org: OrgUnit) -> list[HistoryRow]:
 
 
 def item_gaps(rnd: RatingRound, org: OrgUnit) -> list[tuple[str, str, Decimal]]:
-    """Per checklist item: points not yet earned (standard points − best score so far).
-
-    A recurring item counts once, with the mean of its periods, as in the compile.
-    """
-    gaps: dict[str, list[Any]] = {}
+    """Per checklist item: points not yet earned (standard points − the score it counts with),
+    in one aggregate query; a recurring item counts once, with the mean of its periods, as in
+    the compile."""
     rows = (
         ChecklistEntry.objects.filter(campaign_id=rnd.campaign_id, org=org)
         .exclude(status=EntryStatus.NOT_APPLICABLE)
-        .values_list(
-            "item__code",
-            "item__title",
-            "item__points",
-            "item__frequency",
-            "review_score",
-            "first_review_score",
-            "self_score",
+        .values("item__code", "item__title")
+        .annotate(
+            points=Sum(weighted_item_points("item__points")),
+            earned=Sum(weighted_item_points(COUNTED_SCORE)),
         )
+        .order_by("item__code")
     )
-    for code, title, points, frequency, review, first, self_score in rows:
-        best = review if review is not None else first if first is not None else self_score
-        slot = gaps.setdefault(code, [title, Decimal(0)])
-        missing = max((points or Decimal(0)) - (best or Decimal(0)), Decimal(0))
-        slot[1] += missing / PERIODS_PER_YEAR.get(frequency, 1)
-    return [(code, title, missing.quantize(Decimal("0.01"))) for code, (title, missing) in gaps.items()]
+    return [
+        (r["item__code"], r["item__title"], from_weighted(r["points"] - r["earned"]) or Decimal(0))
+        for r in rows
+    ]
 
 
 def gap_for(rating: Rating) -> GapList | None:

@@ -393,7 +393,7 @@ def round_create(request: AuthedHttpRequest) -> HttpResponseRedirect:
 def _manager_panel(rnd: RatingRound, scheme: Scheme) -> dict[str, Any]:
     """What only 工委 staff see on the round page: runs, currency, quotas, ties and actions."""
     latest_done = services.latest_done_run(rnd)
-    current, why = services.results_current(rnd)
+    current, why = services.results_current(rnd, latest_done)
     today = timezone.localdate()
     advances = [
         {
@@ -416,7 +416,7 @@ def _manager_panel(rnd: RatingRound, scheme: Scheme) -> dict[str, Any]:
         "results_current": current,
         "results_why": why,
         "distribution": _distribution(latest_done),
-        "ties": services.open_ties(rnd),
+        "ties": services.open_ties(rnd, latest_done),
         "advances": advances,
         "adoptable": adoptable,
         "today": today,
@@ -485,7 +485,7 @@ def run_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def _tie_groups(rnd: RatingRound, bound: TieForm | None, chosen: list[int]) -> list[dict[str, Any]]:
     """Each open tie with its form; the tie just posted keeps the posted form and choices."""
     groups = []
-    for tie in services.open_ties(rnd):
+    for tie in services.open_ties(rnd, services.latest_done_run(rnd)):
         form = TieForm(
             initial={"level": tie.level, "scope": tie.scope}, org_ids=[r.org_id for r in tie.ratings]
         )
