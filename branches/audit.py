@@ -54,6 +54,18 @@ _DETAIL_LABELS = {
     "object": "对象",
     "key": "编号",
     "sessions_ended": "结束会话数",
+    "name": "名称",
+    "change": "变更",
+    "fields": "字段",
+    "platform": "平台",
+    "address": "地址",
+    "held_on": "开展日期",
+    "secret": "签名密钥",
+    "step": "操作",
+    "what": "内容",
+    "date": "日期",
+    "period": "期次",
+    "obligation": "经常性工作",
 }
 _DETAIL_HIDDEN = {"sha256", "kind"}
 _VALUE_LABELS = {

@@ -256,6 +256,7 @@ class AuditAction(models.TextChoices):
     PUBLISH = "publish", "发布"
     ARCHIVE = "archive", "归档"
     RATING = "rating", "评星定级"
+    SETTINGS = "settings", "修改设置"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -370,3 +371,170 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- notifications: channels, preferences, webhooks, outbox (domain.md §10, R12-R13) -----------
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", "站内消息"
+    EMAIL = "email", "电子邮件"
+    WEBHOOK = "webhook", "群机器人"
+
+
+class DigestMode(models.TextChoices):
+    FOLLOW = "", "跟随工委设置"
+    DAILY = "daily", "每日汇总"
+    WEEKLY = "weekly", "每周汇总"
+
+
+class NotificationPreference(models.Model):
+    """One person's choices per channel; the inbox always receives everything."""
+
+    user = models.OneToOneField(
+        User, verbose_name="用户", on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_enabled = models.BooleanField("接收电子邮件", default=True)
+    digest = models.CharField("提醒汇总", max_length=10, choices=DigestMode.choices, blank=True, default="")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "通知偏好"
+        verbose_name_plural = "通知偏好"
+
+    def __str__(self) -> str:
+        return f"{self.user} 通知偏好"
+
+
+class WebhookPlatform(models.TextChoices):
+    WECOM = "wecom", "企业微信群机器人"
+    DINGTALK = "dingtalk", "钉钉群机器人"
+    GENERIC = "generic", "通用 Webhook"
+
+
+class OrgWebhook(models.Model):
+    """A group robot of one organisation: it receives the reminders of that subtree."""
+
+    org = models.ForeignKey(OrgUnit, verbose_name="组织", on_delete=models.CASCADE, related_name="webhooks")
+    platform = models.CharField("平台", max_length=20, choices=WebhookPlatform.choices)
+    name = models.CharField("名称", max_length=50)
+    url = models.URLField("Webhook 地址", max_length=500)
+    secret = models.CharField("签名密钥", max_length=200, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "群机器人"
+        verbose_name_plural = "群机器人"
+        ordering = ["org__path", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.org} · {self.name}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "待发布"
+    PUBLISHED = "published", "已发布"
+    RUNNING = "running", "执行中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class Outbox(models.Model):
+    """A job written in the same transaction as the change that calls for it (R13).
+
+    A relay publishes due rows to the broker; the worker claims a row, runs the named task's body
+    and marks it done. A row published or claimed but not finished within the lease is published
+    again, so a lost broker message or a killed worker never loses the job; the jobs themselves
+    are idempotent.
+    """
+
+    task = models.CharField("任务", max_length=100)
+    kwargs = models.JSONField("参数", default=dict, blank=True)
+    dedupe_key = models.CharField("去重键", max_length=200, blank=True)
+    status = models.CharField(
+        "状态", max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    available_at = models.DateTimeField("可执行时间")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    claimed_at = models.DateTimeField("开始执行", null=True, blank=True)
+    done_at = models.DateTimeField("完成时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "任务发件箱"
+        verbose_name_plural = "任务发件箱"
+        indexes = [models.Index(fields=["status", "available_at"], name="outbox_status_available")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="outbox_once_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk} {self.get_status_display()}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+    SKIPPED = "skipped", "未发送"
+
+
+class Delivery(models.Model):
+    """One send over an outside channel (e-mail, group robot), written before it is sent.
+
+    The unique (channel, key) makes each send happen once; a failed send is retried with backoff
+    a bounded number of times, each delivery on its own, so a failing webhook never holds up mail.
+    """
+
+    channel = models.CharField("渠道", max_length=20, choices=Channel.choices)
+    key = models.CharField("去重键", max_length=200)
+    recipient = models.ForeignKey(
+        User, verbose_name="收件人", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    webhook = models.ForeignKey(
+        OrgWebhook,
+        verbose_name="群机器人",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    message = models.ForeignKey(
+        Message,
+        verbose_name="站内消息",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    address = models.CharField("地址", max_length=500, blank=True)
+    subject = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    status = models.CharField(
+        "状态", max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    not_before = models.DateTimeField("最早发送")
+    claimed_at = models.DateTimeField("开始发送", null=True, blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "外部渠道发送"
+        verbose_name_plural = "外部渠道发送"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "not_before"], name="delivery_status_due")]
+        constraints = [models.UniqueConstraint(fields=["channel", "key"], name="delivery_once_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.subject}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import inbox_views, views
+from branches import inbox_views, notify_views, views
 
 app_name = "branches"
 
@@ -24,4 +24,13 @@ urlpatterns = [
     path("inbox/", inbox_views.inbox_list, name="inbox"),
     path("inbox/read-all/", inbox_views.inbox_read_all, name="inbox_read_all"),
     path("inbox/<int:pk>/read/", inbox_views.message_read, name="message_read"),
+    path(
+        "notifications/preferences/",
+        notify_views.notification_preferences,
+        name="notification_preferences",
+    ),
+    path("orgs/<int:pk>/webhooks/", notify_views.org_webhooks, name="org_webhooks"),
+    path("orgs/webhooks/<int:pk>/edit/", notify_views.webhook_edit, name="webhook_edit"),
+    path("orgs/webhooks/<int:pk>/delete/", notify_views.webhook_delete, name="webhook_delete"),
+    path("orgs/webhooks/<int:pk>/test/", notify_views.webhook_test, name="webhook_test"),
 ]

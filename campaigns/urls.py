@@ -8,7 +8,9 @@ from campaigns.views import (
     inspections,
     items,
     notices,
+    obligations,
     publishing,
+    reminders,
     reports,
     review,
 )
@@ -26,4 +28,6 @@ urlpatterns: list[URLPattern] = [
     *findings.urlpatterns,
     *notices.urlpatterns,
     *reports.urlpatterns,
+    *reminders.urlpatterns,
+    *obligations.urlpatterns,
 ]

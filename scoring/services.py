@@ -25,8 +25,9 @@ from django.utils import timezone
 from branches.audit import audit_record
 from branches.inbox import message_send_many, messages_deliver
 from branches.models import AuditAction, Message, MessageKind, OrgUnit, Role, RoleGrant, User
+from branches.notify import outbox_enqueue
 from campaigns import permissions as campaign_permissions
-from campaigns.models import Campaign, ChecklistEntry, EntryStatus
+from campaigns.models import Campaign, ChecklistEntry, EntryStatus, ReminderSource
 from campaigns.services.entries import EntryError
 from scoring import permissions
 from scoring.inputs import (
@@ -209,9 +210,8 @@ def compile_request(*, rnd: RatingRound, actor: User | None) -> CompileRun:
             run = CompileRun.objects.create(round=rnd, scheme=rnd.scheme, requested_by=actor)
     except IntegrityError as exc:
         raise RatingRefused("已有计算任务在进行中，请等待完成") from exc
-    from scoring.tasks import compile_rating
-
-    transaction.on_commit(lambda: compile_rating.delay(run.pk))
+    # Through the outbox: the request never waits on the broker (R13).
+    outbox_enqueue("scoring.tasks.compile_rating", run_id=run.pk)
     return run
 
 
@@ -641,7 +641,15 @@ def round_advance(
             target=rnd,
             detail={"step": "rating_stage", **{"stage": to_stage}},
         )
-    if to_stage in (RoundStage.PUBLICITY, RoundStage.NAMED):
+    if to_stage == RoundStage.PUBLICITY:
+        # 公示 reaches the secretaries through the 工委's reminder rules (inbox, e-mail, robots).
+        outbox_enqueue(
+            "campaigns.tasks.remind_now",
+            committee_id=rnd.campaign.committee_id,
+            source=ReminderSource.PUBLICITY,
+            dedupe_key=f"publicity:{rnd.pk}:{rnd.publicity_starts_on}",
+        )
+    elif to_stage == RoundStage.NAMED:
         _notify_branches(rnd)
     return rnd
 
@@ -657,12 +665,8 @@ def _notify_branches(rnd: RatingRound) -> None:
     grants = RoleGrant.objects.filter(
         org_id__in=list(ratings), role__in=[Role.SECRETARY, Role.DEPUTY_SECRETARY]
     ).values_list("user_id", "org_id")
-    if rnd.stage == RoundStage.PUBLICITY:
-        title = f"{rnd.title}结果公示"
-        body = f"公示期 {rnd.publicity_starts_on:%Y-%m-%d} 至 {rnd.publicity_ends_on:%Y-%m-%d}，可查看本组织拟定星级和评定说明。"
-    else:
-        title = f"{rnd.title}已命名"
-        body = f"命名文号：{rnd.naming_document}。可查看本组织星级、评定说明和差距清单。"
+    title = f"{rnd.title}已命名"
+    body = f"命名文号：{rnd.naming_document}。可查看本组织星级、评定说明和差距清单。"
     messages_deliver(
         Message(
             recipient_id=user_id,

@@ -12,11 +12,15 @@ from django.urls import reverse
 from branches.models import (
     AuditAction,
     AuditEvent,
+    Delivery,
     ImportStatus,
     Member,
     Message,
+    NotificationPreference,
     OrgImport,
     OrgUnit,
+    OrgWebhook,
+    Outbox,
     RoleGrant,
     User,
 )
@@ -25,6 +29,7 @@ from campaigns.models import (
     Checklist,
     ChecklistEntry,
     ChecklistItem,
+    DispatchRun,
     EntryEvent,
     EntryEvidence,
     Evidence,
@@ -36,9 +41,14 @@ from campaigns.models import (
     InspectionTarget,
     Interview,
     Notice,
+    Obligation,
+    ObligationRecord,
     ProgressSnapshot,
     PublishRun,
     Rectification,
+    Reminder,
+    ReminderPolicy,
+    ReminderRule,
     Section,
 )
 from scoring.models import (
@@ -119,6 +129,24 @@ def _state_digest() -> str:
         list(Interview.objects.order_by("pk").values_list("pk", "outcome")),
         ProgressSnapshot.objects.count(),
         list(Message.objects.order_by("pk").values_list("pk", "read_at")),
+        list(NotificationPreference.objects.order_by("pk").values_list("pk", "email_enabled", "digest")),
+        list(OrgWebhook.objects.order_by("pk").values_list("pk", "url", "secret", "is_active")),
+        Outbox.objects.count(),
+        Delivery.objects.count(),
+        list(
+            ReminderPolicy.objects.order_by("pk").values_list("pk", "dispatch_time", "quiet_start", "digest")
+        ),
+        list(
+            ReminderRule.objects.order_by("pk").values_list(
+                "pk", "source", "offset_days", "audience", "via_email", "is_active"
+            )
+        ),
+        list(
+            Obligation.objects.order_by("pk").values_list("pk", "name", "frequency", "due_day", "is_active")
+        ),
+        list(ObligationRecord.objects.order_by("pk").values_list("pk", "period_key", "held_on")),
+        DispatchRun.objects.count(),
+        Reminder.objects.count(),
         list(SchemeVersion.objects.order_by("pk").values_list("pk", "number", "data")),
         list(RatingRound.objects.order_by("pk").values_list("pk", "stage", "version", "scheme_id")),
         list(

@@ -10,11 +10,12 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from branches import inbox
 from branches.models import MessageKind, OrgUnit, RoleGrant, User, subtree_q
+from branches.notify import notify, quiet_until
 from campaigns import permissions, selectors
 from campaigns.models import Campaign, ChecklistEntry, Finding, Notice, NoticeKind, NoticeStatus
 from campaigns.models.checklists import OPEN_STATUSES
+from campaigns.reminders.dispatch import committee_of, policy_for
 from campaigns.services.entries import InvalidTransition, PermissionRefused
 
 OPENING = "为压实模范机关创建责任，{committee}对{scope}{year}年度创建工作开展了年中督查。现将督查中发现的问题和逾期未完成事项通报如下："
@@ -159,12 +160,15 @@ def notice_publish(*, notice: Notice, actor: User) -> Notice:
     notice.published_by = actor
     notice.published_at = timezone.now()
     notice.save(update_fields=["status", "published_by", "published_at"])
-    inbox.message_send_many(
+    # Inbox rows now, in this transaction; e-mails go through the outbox, after quiet hours.
+    policy = policy_for(committee_of(notice.scope))
+    notify(
         recipients=notice_recipient_ids(notice),
         kind=MessageKind.NOTICE,
         title=notice.title,
         body=notice.body[:500],
         url=reverse("campaigns:notice_detail", args=[notice.pk]),
         source_key=f"notice:{notice.pk}",
+        not_before=quiet_until(timezone.now(), policy.quiet_start, policy.quiet_end),
     )
     return notice

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from branches.audit import audit_record
 from branches.models import AuditAction, OrgUnit, User, subtree_q
+from branches.notify import outbox_enqueue
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -158,11 +159,10 @@ def _publish_start(campaign: Campaign, actor: User | None) -> PublishRun:
 
 def campaign_publish(*, campaign: Campaign, actor: User) -> PublishRun:
     """Publish (or republish) a draft or published campaign; the fan-out runs in a Celery task."""
-    from campaigns.tasks import publish_campaign as publish_campaign_task
-
     with transaction.atomic():
         run = _publish_start(campaign, actor)
-        transaction.on_commit(lambda: publish_campaign_task.delay(run.pk))
+        # Through the outbox: the request never waits on the broker (R13).
+        outbox_enqueue("campaigns.tasks.publish_campaign", run_id=run.pk)
     return run
 
 

@@ -198,7 +198,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_DATA_DIR / "control"),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Socket timeouts so a frozen Redis cannot hang a publisher (reliability.md §4); web
+    # requests never publish anyway: they write the outbox, which the relay publishes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 3,
+        "max_retries": 1,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -219,7 +226,34 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "branches.tasks.clear_expired_sessions",
         "schedule": 6 * 60 * 60.0,
     },
+    # The outbox relay (R13): publishes jobs written by web requests and re-publishes lost ones.
+    "branches-relay-outbox": {
+        "task": "branches.tasks.relay_outbox",
+        "schedule": float(env.int("OUTBOX_RELAY_SECONDS", default=5)),
+        # A tick queued behind long jobs is dropped rather than piling up; the next one follows.
+        "options": {"expires": 60},
+    },
+    # The reminder dispatcher: each 工委's run starts once a day at the time set on its
+    # 提醒设置 page (ReminderPolicy.dispatch_time); this tick only checks whether that time has come.
+    "campaigns-dispatch-due-reminders": {
+        "task": "campaigns.tasks.dispatch_due_reminders",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
 }
+
+# Outbox and channel delivery (domain.md §10, R12-R13).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=35 * 60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+REMINDER_CATCH_UP_DAYS = env.int("REMINDER_CATCH_UP_DAYS", default=2)
+# Organisations per dispatch batch: whole 机关党委 subtrees, small ones grouped up to this size.
+REMINDER_BATCH_ORGS = env.int("REMINDER_BATCH_ORGS", default=200)
+# Absolute links in e-mails and group-robot messages.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Evidence uploads (domain.md §6, R8): size cap and the allowed types, by extension; the
 # content is sniffed from magic bytes and must agree with the extension.

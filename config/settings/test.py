@@ -2,6 +2,7 @@
 
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,7 +18,21 @@ PRIVATE_ROOT_TMP = tempfile.mkdtemp(prefix="mofan-test-private-")
 atexit.register(shutil.rmtree, PRIVATE_ROOT_TMP, ignore_errors=True)
 PRIVATE_ROOT = Path(PRIVATE_ROOT_TMP)
 MEDIA_ROOT = PRIVATE_ROOT_TMP
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the shared-cache in-memory database the runner would make: the integration
+    # tests start Celery workers as separate processes, which must see the rows a test committed.
+    # The runner creates it on first use and deletes it at the end of the session.
+    _test_db = Path(tempfile.gettempdir()) / f"mofan-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_db)}  # noqa: F405
+    for _suffix in ("", "-wal", "-shm"):  # what an interrupted session leaves behind
+        atexit.register(Path(f"{_test_db}{_suffix}").unlink, missing_ok=True)
+# Unit tests read mail.outbox; a worker started by the integration tests writes files there.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default="")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.filebased.EmailBackend"
+    if EMAIL_FILE_PATH
+    else "django.core.mail.backends.locmem.EmailBackend"
+)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Unit tests run tasks inline; integration tests that start a real worker set
 # CELERY_TASK_ALWAYS_EAGER=false and a real broker URL in the environment.
@@ -26,3 +41,6 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 AXES_FAILURE_LIMIT = 5
 ALLOWED_HOSTS = ["*"]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# One dispatch batch per 机关党委, so tests can reach each batch of the small fixed tree.
+REMINDER_BATCH_ORGS = env.int("REMINDER_BATCH_ORGS", default=1)

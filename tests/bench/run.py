@@ -666,6 +666,10 @@ def run_all(*, branches: int, p5_orgs: int, repeat: int) -> list[Result]:
 
     results += _emit(run_p10(root_id=tree.root_id))
     campaign_data_reset()
+    from tests.bench.p8_reminders import run_p8
+
+    results += _emit(run_p8(root_id=tree.root_id))
+    campaign_data_reset()
     tree_reset()
     progress(f"P5: building {p5_orgs} organisations")
     results += _emit(bench_p5(orgs=p5_orgs))

@@ -2,12 +2,14 @@
 
 How the worker runs, and why: `celery.contrib.testing.worker.start_worker` starts a real
 WorkController (consumer, solo pool, acks, Django fixup) in a thread of the test process,
-against the project's own Celery app. A `celery -A config worker` subprocess would be the same
-code, but it cannot see the test database on SQLite: pytest-django's SQLite test database is a
-shared-cache in-memory database, reachable from any thread of this process and from no other
-process. A thread works on SQLite and PostgreSQL alike; `transactional_db` makes the rows
-really committed, so the worker's own connection sees them, and what the worker deleted is seen
-here through the test's connection.
+against the project's own Celery app. A `celery -A config worker` subprocess runs the same code
+(tests/integration/test_reminder_worker.py starts one, to kill it); a thread is quicker to start
+and stop. `transactional_db` makes the rows really committed, so the worker's own connection
+sees them, and what the worker deleted is seen here through the test's connection.
+
+Since the outbox (R13), services no longer publish: they write `Outbox` rows, and the relay
+(`branches.notify.outbox_relay`, the beat entry `branches-relay-outbox`) publishes them. Tests
+that go through a service call the relay themselves, with eager mode off.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from branches.models import Message
+from campaigns.models import Reminder
 from scoring.models import (
     ChangeKind,
     CompileRun,
@@ -215,10 +216,15 @@ def _to_publicity(rnd, tree, staff, start=None):
     )
 
 
-def test_publicity_notifies_each_branch_secretary(rnd, tree, committee_staff, branch_secretary):
-    rnd = _to_publicity(rnd, tree, committee_staff)
+def test_publicity_notifies_each_branch_secretary_through_the_reminder_rules(
+    rnd, tree, committee_staff, branch_secretary, outsider_secretary, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        rnd = _to_publicity(rnd, tree, committee_staff)
     assert rnd.publicity_ends_on == rnd.publicity_starts_on + timedelta(days=4)
-    assert Message.objects.filter(recipient=branch_secretary, title__contains="公示").count() == 1
+    for secretary in (branch_secretary, outsider_secretary):
+        assert Message.objects.filter(recipient=secretary, title__contains="公示").count() == 1
+        assert Reminder.objects.filter(recipient=secretary, item_key=f"publicity:{rnd.pk}").count() == 1
 
 
 def test_naming_waits_for_the_end_of_publicity(rnd, tree, committee_staff):
