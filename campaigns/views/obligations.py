@@ -29,12 +29,13 @@ from branches.access import (
     access,
     record_out_of_scope,
 )
-from branches.models import OFFICER_ROLES, STAFF_ROLES, OrgKind, OrgUnit, User
+from branches.models import OFFICER_ROLES, OrgKind, OrgUnit
 from branches.permissions import is_committee_admin
-from branches.selectors import committee_root, grants_of, organisations_visible_to, scope_q
+from branches.selectors import grants_of, organisations_visible_to, scope_q
 from campaigns.forms.obligations import ObligationForm, ObligationRecordForm
 from campaigns.models import Obligation, ObligationRecord
 from campaigns.reminders.dispatch import committee_of, policy_for
+from campaigns.reminders.selectors import committee_for
 from campaigns.reminders.sources import period_label
 from campaigns.services import obligations as svc
 
@@ -42,21 +43,8 @@ PAGE_SIZE = 30
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
-def _root_of(path_: str) -> int:
-    return int(path_.strip("/").split("/")[0])
-
-
-def _user_committee(user: User) -> OrgUnit | None:
-    """The 工委 the user works in: that of their staff grant (or any grant); the root for superusers."""
-    grants = sorted(grants_of(user), key=lambda g: g.org_path)
-    chosen = [g for g in grants if g.role in STAFF_ROLES] or grants
-    if chosen:
-        return OrgUnit.objects.filter(pk=_root_of(chosen[0].org_path)).first()
-    return committee_root()
-
-
 def _committee_or_404(request: AuthedHttpRequest) -> OrgUnit:
-    committee = _user_committee(request.user)
+    committee = committee_for(request.user)
     if committee is None:
         raise Http404("没有找到工委。")
     policy_for(committee)  # installs the default calendar on first use
