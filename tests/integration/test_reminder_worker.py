@@ -533,7 +533,8 @@ def _assert_each_reminder_sent_once(
 def test_dispatcher_run_twice_sends_nothing_twice(reminder_env: Env) -> None:
     scene = _build_scene(agencies=6, branches=6, direct=3)
     run = dispatch_day(committee=scene.committee, day=DAY)
-    assert Outbox.objects.filter(task="campaigns.tasks.dispatch_reminder_batch").count() == 7  # 6 + direct
+    # Test settings: one batch per organisation under the 工委 (REMINDER_BATCH_ORGS=1): 6 + 3 direct.
+    assert Outbox.objects.filter(task="campaigns.tasks.dispatch_reminder_batch").count() == 9
 
     reminder_env.wait(
         lambda: DispatchRun.objects.get(pk=run.pk).status == DispatchStatus.DONE, "the run to finish"
