@@ -318,21 +318,42 @@ def webhook_request(hook: OrgWebhook, title: str, text: str, url: str) -> urllib
     return urllib.request.Request(target, data=data, headers=headers, method="POST")
 
 
-def _send_webhook(d: Delivery) -> None:
-    hook = d.webhook
-    if hook is None or not hook.is_active:
-        raise DeliveryError("群机器人已停用或已删除")
-    req = webhook_request(hook, d.subject, d.body, d.url)
-    timeout = _setting("WEBHOOK_TIMEOUT_SECONDS", 5)
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
+class RobotRefused(DeliveryError):
+    """The group robot answered with a non-zero ``errcode`` (e.g. 310000: the signature)."""
+
+    def __init__(self, code: Any, errmsg: str) -> None:
+        self.code, self.errmsg = code, errmsg
+        super().__init__(f"群机器人拒绝了消息：错误码 {code}" + (f"（{errmsg}）" if errmsg else ""))
+
+
+def webhook_post(hook: OrgWebhook, title: str, text: str, url: str) -> int:
+    """Post one message to a group robot and check its answer; returns the HTTP status.
+
+    Raises ``DeliveryError`` (``RobotRefused``) when the robot refuses, and the urllib/socket
+    errors of the transport as they are.
+    """
+    req = webhook_request(hook, title, text, url)
+    with urllib.request.urlopen(req, timeout=_setting("WEBHOOK_TIMEOUT_SECONDS", 5)) as resp:
+        status = resp.status
         raw = resp.read(65536)
     if hook.platform in (WebhookPlatform.WECOM, WebhookPlatform.DINGTALK):
         try:
             answer = json.loads(raw or b"{}")
         except ValueError as exc:
             raise DeliveryError("群机器人返回了无法识别的内容") from exc
-        if answer.get("errcode", 0) != 0:
-            raise DeliveryError(f"群机器人拒绝：{answer.get('errcode')} {answer.get('errmsg', '')}")
+        if not isinstance(answer, dict):
+            raise DeliveryError("群机器人返回了无法识别的内容")
+        code = answer.get("errcode", 0)
+        if code not in (0, "0"):
+            raise RobotRefused(code, str(answer.get("errmsg", ""))[:200])
+    return status
+
+
+def _send_webhook(d: Delivery) -> None:
+    hook = d.webhook
+    if hook is None or not hook.is_active:
+        raise DeliveryError("群机器人已停用或已删除")
+    webhook_post(hook, d.subject, d.body, d.url)
 
 
 @dataclass

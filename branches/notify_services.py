@@ -7,7 +7,6 @@ never raises, whatever the other side does (refuses, times out, answers garbage 
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 import ssl
 import urllib.error
@@ -20,8 +19,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from branches.audit import audit_record
-from branches.models import AuditAction, NotificationPreference, OrgUnit, OrgWebhook, User, WebhookPlatform
-from branches.notify import webhook_request
+from branches.models import AuditAction, NotificationPreference, OrgUnit, OrgWebhook, User
+from branches.notify import DeliveryError, RobotRefused, webhook_post
 
 SETTINGS_ACTION = AuditAction.SETTINGS
 
@@ -159,32 +158,21 @@ def webhook_test_send(hook: OrgWebhook) -> tuple[bool, str]:
     """Send one test message now; (True, message) on success, else (False, the reason in Chinese)."""
     timeout = int(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 5))
     try:
-        req = webhook_request(
+        status = webhook_post(
             hook,
             "测试消息",
             f"这是来自“模范机关创建”的测试消息（{hook.org.name} · {hook.name}）。收到即表示群机器人设置正确。",
             reverse("branches:org_detail", args=[hook.org_id]),
         )
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status = resp.status
-            raw = resp.read(65536)
+    except RobotRefused as exc:
+        hint = ROBOT_HINTS.get(exc.code) if isinstance(exc.code, int) else None
+        return False, str(exc) + (f"。{hint}" if hint else "")
+    except DeliveryError as exc:
+        return False, f"{exc}，请检查 Webhook 地址"
     except urllib.error.HTTPError as exc:
         return False, f"对方服务器返回 HTTP {exc.code} 错误，请检查 Webhook 地址"
     except (OSError, ValueError, http.client.HTTPException) as exc:
         return False, _reason(exc, timeout)
-    if hook.platform in (WebhookPlatform.WECOM, WebhookPlatform.DINGTALK):
-        try:
-            answer = json.loads(raw or b"{}")
-        except ValueError:
-            return False, "群机器人返回了无法识别的内容，请检查 Webhook 地址"
-        if not isinstance(answer, dict):
-            return False, "群机器人返回了无法识别的内容，请检查 Webhook 地址"
-        code = answer.get("errcode", 0)
-        if code not in (0, "0"):
-            msg = str(answer.get("errmsg", ""))[:200]
-            hint = ROBOT_HINTS.get(code) if isinstance(code, int) else None
-            text = f"群机器人拒绝了消息：错误码 {code}" + (f"（{msg}）" if msg else "")
-            return False, text + (f"。{hint}" if hint else "")
     return True, f"测试消息已发送（HTTP {status}），请到群里查看。"
 
 
