@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -349,7 +349,6 @@ def compose(
         .exclude(digest=DigestMode.FOLLOW)
         .values_list("user_id", "digest")
     )
-    sent = 0
     with transaction.atomic():
         pending = Reminder.objects.filter(
             committee=committee,
@@ -391,28 +390,34 @@ def compose(
                 recipient_id__in=list(groups), source_key__in=[m.source_key for m in messages.values()]
             ).values_list("recipient_id", "pk")
         )
+        # One UPDATE for every group: each reminder takes its recipient's digest. The rows were
+        # locked when read, so every one of them moves from pending to sent here.
+        sent = Reminder.objects.filter(
+            pk__in=[r.pk for rs in groups.values() for r in rs], status=ReminderStatus.PENDING
+        ).update(
+            status=ReminderStatus.SENT,
+            sent_at=now,
+            message_id=Subquery(
+                Message.objects.filter(
+                    pk__in=list(ids.values()), recipient_id=OuterRef("recipient_id")
+                ).values("pk")[:1]
+            ),
+        )
         emailers = [uid for uid, rs in groups.items() if any(r.via_email for r in rs)]
         addresses = email_wanted(emailers) if emailers else {}
-        deliveries: list[Delivery] = []
-        for uid, rs in groups.items():
-            msg = messages[uid]
-            moved = Reminder.objects.filter(pk__in=[r.pk for r in rs], status=ReminderStatus.PENDING).update(
-                status=ReminderStatus.SENT, message_id=ids.get(uid), sent_at=now
+        deliveries = [
+            Delivery(
+                channel=Channel.EMAIL,
+                key=f"{messages[uid].source_key}:{uid}",
+                recipient_id=uid,
+                message_id=ids.get(uid),
+                address=address,
+                subject=messages[uid].title,
+                body=messages[uid].body,
+                url=messages[uid].url,
             )
-            sent += moved
-            if moved and uid in addresses:
-                deliveries.append(
-                    Delivery(
-                        channel=Channel.EMAIL,
-                        key=f"{msg.source_key}:{uid}",
-                        recipient_id=uid,
-                        message_id=ids.get(uid),
-                        address=addresses[uid],
-                        subject=msg.title,
-                        body=msg.body,
-                        url=msg.url,
-                    )
-                )
+            for uid, address in addresses.items()
+        ]
         deliveries_create(deliveries, not_before=not_before)
     return sent
 
