@@ -119,6 +119,8 @@ class OrgUnit(models.Model):
         indexes = [
             models.Index(fields=["parent", "sort_order"], name="orgunit_siblings"),
             models.Index(fields=["kind", "path"], name="orgunit_kind_path"),
+            # The dashboard rollups' change check (scoring/rollups.py): the latest tree change.
+            models.Index(fields=["updated_at"], name="orgunit_updated"),
         ]
         constraints = [
             models.CheckConstraint(

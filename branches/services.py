@@ -105,6 +105,7 @@ def org_unit_move(*, org: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     OrgUnit.objects.filter(subtree_q(old_path)).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_shift,
+        updated_at=timezone.now(),  # a move is a change of the tree (the dashboard rollups' fingerprint)
     )
     OrgUnit.objects.filter(pk=org.pk).update(parent=new_parent)
     org.refresh_from_db()

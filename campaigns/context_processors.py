@@ -19,6 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_report": any(g.role in permissions.FILL_ROLES for g in grants_of(user)),
         # 工委 staff: rating schemes, simulation and the other 达标创星 management pages.
         "nav_committee_staff": permissions.is_committee_staff(user),
+        # Anyone with a role sees the dashboard of their organisations (scoring:dashboard).
+        "nav_dashboard": user.is_superuser or bool(grants_of(user)),
         # 工委 admin: reminder rules and settings.
         "nav_committee_admin": is_committee_admin(user),
         # Officers and staff keep the recurring obligations (经常性工作) of their organisations.

@@ -374,3 +374,130 @@ class StarChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating.org} {self.get_kind_display()}"
+
+
+# --- dashboards (domain.md §11) ----------------------------------------------------------------
+
+
+class EntryRollup(models.Model):
+    """Checklist entries of an organisation's whole subtree, summed by section and due date.
+
+    Kept only for organisations with descendants (a branch's own entries are read live) and
+    rebuilt from the entries by ``scoring.rollups.rollup_refresh``; every figure that depends on
+    today (due so far, overdue, 临期) is computed when read, from ``due_date``.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    section = models.ForeignKey("campaigns.Section", on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    done_on_time = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    submitted = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "进度汇总"
+        verbose_name_plural = "进度汇总"
+        indexes = [models.Index(fields=["campaign", "org"], name="entry_rollup_campaign_org")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.section_id}/{self.due_date}: {self.done}/{self.total}"
+
+
+class RollupMetric(models.TextChoices):
+    DONE_MONTH = "done_month", "按月完成"
+    LETTERS = "letters", "责任书"
+    REPORTS = "reports", "述职报告"
+    STARS = "stars", "拟定星级"
+    SNAPSHOT = "snapshot", "进度快照"
+
+
+class CountRollup(models.Model):
+    """A count over an organisation's whole subtree: ``metric`` names what, ``key`` which bucket.
+
+    done_month: key = month "1".."12" (entries done with a completion date in that month);
+    letters: "signed" / "total" checklists; reports: a ReportStatus value;
+    stars: "<round id>:<level>" (effective provisional level, "-" for none);
+    snapshot: "<snapshot id>:total|due|done|overdue".
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=20, choices=RollupMetric.choices)
+    key = models.CharField(max_length=40)
+    value = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = "统计汇总"
+        verbose_name_plural = "统计汇总"
+        indexes = [models.Index(fields=["campaign", "org", "metric"], name="count_rollup_campaign_org")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.metric}:{self.key}={self.value}"
+
+
+class RollupState(models.Model):
+    """When a campaign's rollups were last rebuilt, and from which state of the data."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="rollup_state")
+    fingerprint = models.CharField("数据指纹", max_length=64, blank=True)
+    refreshed_at = models.DateTimeField("更新时间", null=True, blank=True)
+    seconds = models.FloatField("耗时（秒）", default=0)
+    nodes = models.PositiveIntegerField("汇总组织数", default=0)
+
+    class Meta:
+        verbose_name = "汇总状态"
+        verbose_name_plural = "汇总状态"
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.refreshed_at}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ExportJob(models.Model):
+    """A year-end assessment workbook (domain.md §12) built by a Celery job for one subtree."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="创建活动", on_delete=models.CASCADE, related_name="+"
+    )
+    org = models.ForeignKey(OrgUnit, verbose_name="导出范围", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        User, verbose_name="导出人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        "状态", max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    done = models.PositiveIntegerField("已写入", default=0)
+    total = models.PositiveIntegerField("总数", default=0)
+    stage = models.CharField("当前步骤", max_length=50, blank=True)
+    file = models.CharField("文件", max_length=255, blank=True)
+    filename = models.CharField("文件名", max_length=200, blank=True)
+    size = models.PositiveBigIntegerField("大小", default=0)
+    error = models.TextField("错误", blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "考核汇总导出"
+        verbose_name_plural = "考核汇总导出"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "created_at"], name="export_job_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

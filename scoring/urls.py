@@ -1,6 +1,6 @@
 from django.urls import URLPattern
 
-from scoring.views import ratings, rounds, schemes, simulate
+from scoring.views import dashboard, exports, ratings, rounds, schemes, simulate
 
 app_name = "scoring"
 
@@ -9,4 +9,6 @@ urlpatterns: list[URLPattern] = [
     *ratings.urlpatterns,
     *schemes.urlpatterns,
     *simulate.urlpatterns,
+    *exports.urlpatterns,
+    *dashboard.urlpatterns,
 ]

@@ -127,6 +127,8 @@ class Checklist(models.Model):
         verbose_name = "任务清单"
         verbose_name_plural = "任务清单"
         constraints = [models.UniqueConstraint(fields=["campaign", "org"], name="checklist_one_per_org")]
+        # The dashboard rollups' change check: the latest signed letter from the index alone.
+        indexes = [models.Index(fields=["campaign", "letter_signed_at"], name="checklist_letter_signed")]
 
     def __str__(self) -> str:
         return f"{self.org} · {self.campaign}"
@@ -208,6 +210,8 @@ class ChecklistEntry(models.Model):
             models.Index(fields=["campaign", "org", "status"], name="entry_campaign_org_status"),
             models.Index(fields=["campaign", "status", "review_stage"], name="entry_review_queue"),
             models.Index(fields=["responsible", "status"], name="entry_responsible_status"),
+            # The dashboard rollup's change check: MAX(updated_at) of a campaign from the index alone.
+            models.Index(fields=["campaign", "updated_at"], name="entry_campaign_updated"),
         ]
 
     def __str__(self) -> str:

@@ -240,7 +240,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
     },
+    # Dashboard rollups (scoring/rollups.py): rebuilt for every campaign whose data moved.
+    "scoring-refresh-rollups": {
+        "task": "scoring.tasks.refresh_rollups",
+        "schedule": float(env.int("ROLLUP_REFRESH_SECONDS", default=60)),
+        "options": {"expires": 50},
+    },
 }
+# A dashboard whose rollup is behind rebuilds it in the request when the last rebuild took at
+# most this long; otherwise it queues the rebuild and shows the figures it has, with their time.
+ROLLUP_SYNC_SECONDS = env.float("ROLLUP_SYNC_SECONDS", default=1.5)
 
 # Outbox and channel delivery (domain.md §10, R12-R13).
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=35 * 60)
