@@ -366,35 +366,46 @@ def dashboard(
     if has_children:
         state, stale = rollup_current(campaign)
         as_of = state.refreshed_at
-    sections = list(Section.objects.filter(campaign=campaign).order_by("sort_order", "id"))
-    by_id = {s.pk: s for s in sections}
-
-    # totals and sections in one grouped query
+    # Totals and every section in one grouped query (the section filter picks a row, so the
+    # filter's choices are the sections this subtree has entries in, plus the chosen one).
     section_rows: QuerySet[Any, dict[str, Any]]
     if has_children:
         section_rows = (
-            _rollups(campaign, section)
+            _rollups(campaign, None)
             .filter(org=node)
-            .values("section_id")
+            .values("section_id", "section__name", "section__sort_order")
             .annotate(**rollup_aggregates(today))
         )
-        key = "section_id"
+        base = "section"
     else:
         section_rows = (
-            _entries(campaign, section)
+            _entries(campaign, None)
             .filter(org=node)
-            .values("item__section_id")
+            .values("item__section_id", "item__section__name", "item__section__sort_order")
             .annotate(**live_aggregates(today))
         )
-        key = "item__section_id"
+        base = "item__section"
     totals = Completion()
     by_section: list[SectionRow] = []
+    sections_seen: dict[int, Section] = {section.pk: section} if section is not None else {}
     for row in section_rows.order_by():
+        section_id = row[f"{base}_id"]
+        row_section = sections_seen.setdefault(
+            section_id,
+            Section(
+                pk=section_id,
+                campaign=campaign,
+                name=row[f"{base}__name"],
+                sort_order=row[f"{base}__sort_order"],
+            ),
+        )
+        if section is not None and section_id != section.pk:
+            continue
         completion = Completion.of(row)
         totals.add(completion)
-        if row[key] in by_id:
-            by_section.append(SectionRow(by_id[row[key]], completion))
+        by_section.append(SectionRow(row_section, completion))
     by_section.sort(key=lambda r: (r.section.sort_order, r.section.pk))
+    sections = sorted(sections_seen.values(), key=lambda s: (s.sort_order, s.pk))
 
     children = _children(campaign, node, section, today) if has_children else []
     counts = _counts(campaign, node, has_children)
@@ -426,14 +437,13 @@ def dashboard(
         "responsible__full_name",
         "responsible__username",
     )
-    # Both lists in one query: the first ten of each, picked by two index-ordered subqueries.
-    firsts = [
-        subtree.filter(entry_state_q(state, today)).order_by("due_date", "id").values("pk")[:LIST_LIMIT]
-        for state in ("overdue", "due_soon")
-    ]
-    both = list(listed.filter(Q(pk__in=firsts[0]) | Q(pk__in=firsts[1])).order_by("due_date", "id"))
-    overdue_list = [e for e in both if e.due_date is not None and e.due_date < today]
-    due_soon_list = [e for e in both if e.due_date is not None and e.due_date >= today]
+    # Two short reads in (campaign, due_date) index order: the first ten of each list.
+    overdue_list = list(
+        listed.filter(entry_state_q("overdue", today)).order_by("due_date", "id")[:LIST_LIMIT]
+    )
+    due_soon_list = list(
+        listed.filter(entry_state_q("due_soon", today)).order_by("due_date", "id")[:LIST_LIMIT]
+    )
     return Dashboard(
         campaign=campaign,
         node=node,

@@ -212,6 +212,8 @@ class ChecklistEntry(models.Model):
             models.Index(fields=["responsible", "status"], name="entry_responsible_status"),
             # The dashboard rollup's change check: MAX(updated_at) of a campaign from the index alone.
             models.Index(fields=["campaign", "updated_at"], name="entry_campaign_updated"),
+            # The dashboard's 逾期/临期 lists: the first open entries by due date, read in index order.
+            models.Index(fields=["campaign", "due_date"], name="entry_campaign_due"),
         ]
 
     def __str__(self) -> str:

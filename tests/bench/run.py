@@ -1,6 +1,6 @@
 """`make bench`: the performance figures of targets.md, measured in a fresh database.
 
-    python -m tests.bench.run [--branches 5000] [--p5-orgs 100000] [--repeat 3]
+    python -m tests.bench.run [--branches 5000] [--p5-orgs 100000] [--p4-orgs N] [--repeat 3]
 
 Runs on SQLite by default and on PostgreSQL when DATABASE_URL is set (settings
 `config.settings.bench`). Every timing is a ratio against a reference measured in the
@@ -9,6 +9,12 @@ per figure and exits non-zero if any figure fails:
 
     BENCH <name> app=<seconds> ref=<seconds> ratio=<x> target=<t> PASS|FAIL
     BENCH <name>_queries rows1=<q> rows50=<q> PASS|FAIL
+
+P4 (dashboard rollups against a scan of the entries) builds a tree of its own with at
+least 5,000 branches, also when `--branches 500` is given (CI); `--p4-orgs 100000`, or
+`--branches 100000`, measures it at 100,000 organisations / ~2M entries. P1 for the
+dashboards is printed as a timing line against the target itself:
+`BENCH P1_dashboard app=<p95 seconds> ref=0.5 ratio=<p95/0.5> target=1` (tests/bench/p_dashboard.py).
 
 Lines starting with "#" are context (sizes, plans, progress) for people, not for parsers.
 The harness functions take an already set-up database, so `test_bench_smoke.py` runs
@@ -625,7 +631,7 @@ def _emit(results: Iterable[Result]) -> list[Result]:
     return out
 
 
-def run_all(*, branches: int, p5_orgs: int, repeat: int) -> list[Result]:
+def run_all(*, branches: int, p5_orgs: int, repeat: int, p4_orgs: int | None = None) -> list[Result]:
     """Every figure, in an order that gives each the database state it needs."""
     from django.db import connection
 
@@ -666,11 +672,25 @@ def run_all(*, branches: int, p5_orgs: int, repeat: int) -> list[Result]:
 
     results += _emit(run_p10(root_id=tree.root_id))
     campaign_data_reset()
+    from tests.bench import p_dashboard
+
+    dashboards = p_dashboard.dashboard_fixture_ready(root_id=tree.root_id)
+    results += _emit(p_dashboard.run_dashboards(fixture=dashboards))
+    try:  # the year-end workbook, on the same campaign data
+        from tests.bench.p6 import run_p6
+    except ImportError:
+        print("# P6 not available", flush=True)
+    else:
+        progress("P6: the year-end workbook")
+        results += _emit(run_p6(root_id=tree.root_id))
+    p_dashboard.dashboard_data_reset()
     from tests.bench.p8_reminders import run_p8
 
     results += _emit(run_p8(root_id=tree.root_id))
     campaign_data_reset()
     tree_reset()
+    p4_spec, p4_items = p_dashboard.p4_spec(branches=branches, p4_orgs=p4_orgs)
+    results += _emit(p_dashboard.run_p4(spec=p4_spec, items=p4_items))
     progress(f"P5: building {p5_orgs} organisations")
     results += _emit(bench_p5(orgs=p5_orgs))
     return results
@@ -688,6 +708,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--branches", type=int, default=5000, help="党支部 in the scale tree (CI: 500)")
     parser.add_argument("--p5-orgs", type=int, default=100_000, help="organisations in the P5 tree")
+    parser.add_argument(
+        "--p4-orgs",
+        type=int,
+        default=None,
+        help="organisations in the P4 tree (default: max(branches, 5000) branches; 100000 when --branches ≥ 100000)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each P7 run (median)")
     args = parser.parse_args(argv)
 
@@ -708,7 +734,9 @@ def main(argv: list[str] | None = None) -> int:
         verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
     )
     try:
-        results = run_all(branches=args.branches, p5_orgs=args.p5_orgs, repeat=args.repeat)
+        results = run_all(
+            branches=args.branches, p5_orgs=args.p5_orgs, repeat=args.repeat, p4_orgs=args.p4_orgs
+        )
     finally:
         teardown_databases(old_config, verbosity=0)
         teardown_test_environment()
