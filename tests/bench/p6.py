@@ -308,41 +308,16 @@ def run_p6(*, root_id: int, repeat: int = P6_REPEAT) -> list[TimingResult]:
 def main(argv: list[str] | None = None) -> int:
     """`python -m tests.bench.p6 [--branches 5000]`: P6 alone in a fresh benchmark database."""
     import argparse
-    import os
+
+    from tests.bench.standalone import in_bench_database, print_results, scale_root
 
     parser = argparse.ArgumentParser(prog="python -m tests.bench.p6", description=__doc__.split("\n\n")[0])
     parser.add_argument("--branches", type=int, default=5000, help="党支部 in the scale tree (CI: 500)")
     parser.add_argument("--repeat", type=int, default=P6_REPEAT, help="workbooks measured (median)")
     args = parser.parse_args(argv)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
-    import django
-
-    django.setup()
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
+    return print_results(
+        in_bench_database(lambda: run_p6(root_id=scale_root(args.branches), repeat=args.repeat))
     )
-
-    from tests.bench.scale import ScaleSpec, scale_tree_create
-
-    setup_test_environment()
-    old_config = setup_databases(
-        verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
-    )
-    try:
-        tree = scale_tree_create(spec=ScaleSpec.for_branches(args.branches), with_members=False)
-        results = run_p6(root_id=tree.root_id, repeat=args.repeat)
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        teardown_test_environment()
-    for r in results:
-        print(r.line(), flush=True)
-        if r.note:
-            print(f"#   {r.note}", flush=True)
-    return 0 if all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":
