@@ -422,7 +422,7 @@ def dashboard(
     reports = {k: v for (metric, k), v in counts.items() if metric == RollupMetric.REPORTS}
     letters_total = counts.get((RollupMetric.LETTERS, "total"), 0)
     letters_signed = counts.get((RollupMetric.LETTERS, "signed"), 0)
-    subtree = _entries(campaign, section).filter(org__path__startswith=node.path)
+    subtree = _subtree_entries(campaign, section, node, bool(has_children))
     listed = subtree.select_related("org", "item", "responsible").only(
         "id",
         "due_date",
@@ -717,12 +717,24 @@ def node_completion(*, campaign: Campaign, node: OrgUnit, has_children: bool, to
     return Completion.of(row)
 
 
+def _subtree_entries(
+    campaign: Campaign, section: Section | None, node: OrgUnit, has_children: bool
+) -> QuerySet[ChecklistEntry]:
+    """Entries of the node's subtree. A branch's own by its id, so that the (campaign, org) index
+    reads them, never a walk of the whole campaign in due-date order looking for its few."""
+    entries = _entries(campaign, section)
+    return entries.filter(org__path__startswith=node.path) if has_children else entries.filter(org=node)
+
+
 def entries_behind(
     *, user: User, campaign: Campaign, node: OrgUnit, section: Section | None, state: str, today: date
 ) -> QuerySet[ChecklistEntry]:
     """The live list behind a completion number: the user's visible entries of the node's subtree."""
+    has_children = getattr(node, "has_children", None)
+    if has_children is None:
+        has_children = OrgUnit.objects.filter(parent=node).exists()
     return (
-        _entries(campaign, section)
-        .filter(scope_q(user, field="org__path"), org__path__startswith=node.path)
+        _subtree_entries(campaign, section, node, bool(has_children))
+        .filter(scope_q(user, field="org__path"))
         .filter(entry_state_q(state, today))
     )
