@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidO
 from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, ExtractMonth, Length, StrIndex, Substr
+from django.db.models.functions import Coalesce, ExtractMonth
 
 from branches.models import OrgUnit, User
 from branches.selectors import scope_q
@@ -274,21 +274,6 @@ def _inner_children(node: OrgUnit) -> QuerySet[Any]:
     return OrgUnit.objects.filter(parent__parent=node).values("parent_id")
 
 
-def child_path_key(node: OrgUnit, field_name: str = "org__path") -> Any:
-    """SQL: the path of the node's child that a row below the node lies in (the node's own path for its own rows)."""
-    start = len(node.path) + 1
-    rest = Substr(field_name, start)
-    return Substr(field_name, 1, Length(Value(node.path)) + StrIndex(rest, Value("/")))
-
-
-FINDING_STATES: dict[str, str] = {
-    "all": "问题总数",
-    "open": "未销号",
-    "overdue": "逾期未改",
-    "closed": "已销号",
-}
-
-
 def finding_state_q(state: str, today: date) -> Q:
     """The findings a 问题整改 number counts (as in ``findings_by_child``); unknown states count all."""
     closed = Q(rectification__status=RectificationStatus.CLOSED)
@@ -299,28 +284,39 @@ def finding_state_q(state: str, today: date) -> Q:
     }.get(state, Q())
 
 
+FINDING_STATES: dict[str, str] = {
+    "all": "问题总数",
+    "open": "未销号",
+    "overdue": "逾期未改",
+    "closed": "已销号",
+}
+
+
 def findings_by_child(campaign: Campaign, node: OrgUnit, today: date) -> dict[str, FindingFigures]:
-    """Findings of the subtree per child path (and the node's own), in one grouped query."""
+    """Findings of the subtree per child path (the node's own under its path), in one grouped query."""
     closed = Q(rectification__status=RectificationStatus.CLOSED)
     rows = (
         Finding.objects.filter(campaign=campaign, org__path__startswith=node.path)
-        .annotate(child=child_path_key(node))
-        .values("child")
+        .values("org__path")
         .annotate(
             n_total=Count("pk"),
             n_closed=Count("pk", filter=closed),
             n_overdue=Count("pk", filter=~closed & Q(rectification__deadline__lt=today)),
         )
+        .order_by()
     )
-    return {
-        r["child"]: FindingFigures(
-            total=r["n_total"],
-            closed=r["n_closed"],
-            open=r["n_total"] - r["n_closed"],
-            overdue=r["n_overdue"],
-        )
-        for r in rows
-    }
+    out: dict[str, FindingFigures] = {}
+    start = len(node.path)
+    for r in rows:  # one row per organisation with findings, bucketed into the node's children
+        path = r["org__path"]
+        cut = path.find("/", start)
+        child = path[: cut + 1] if cut >= 0 else path
+        figures = out.setdefault(child, FindingFigures())
+        figures.total += r["n_total"]
+        figures.closed += r["n_closed"]
+        figures.open += r["n_total"] - r["n_closed"]
+        figures.overdue += r["n_overdue"]
+    return out
 
 
 def _quota_seats(scheme_data: dict[str, Any], level: int, rated: int) -> int | None:
@@ -627,8 +623,7 @@ def _month_figures(
     if has_children:
         rows = (
             EntryRollup.objects.filter(campaign=campaign, org=node)
-            .annotate(month=ExtractMonth("due_date"))
-            .values("month")
+            .values("due_date")  # a few dozen due dates; their months are taken below
             .annotate(n=Sum("total"))
             .order_by()
         )
@@ -639,8 +634,7 @@ def _month_figures(
     else:
         rows = (
             ChecklistEntry.objects.filter(campaign=campaign, org=node)
-            .annotate(month=ExtractMonth("due_date"))
-            .values("month")
+            .values("due_date")
             .annotate(n=Count("pk"))
             .order_by()
         )
@@ -657,8 +651,9 @@ def _month_figures(
     total = 0
     for row in rows:
         total += row["n"] or 0
-        if row["month"] is not None:
-            due[row["month"]] = row["n"] or 0
+        if row["due_date"] is not None and row["due_date"].year == campaign.year:
+            month = row["due_date"].month
+            due[month] = due.get(month, 0) + (row["n"] or 0)
     return due, done, total
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import (
     Aggregate,
@@ -398,10 +399,17 @@ def rollup_current(campaign: Campaign) -> tuple[RollupState, bool]:
     """
     from branches.notify import outbox_enqueue
 
+    checked_key = f"rollup-checked:{campaign.pk}"
+    if settings.ROLLUP_CHECK_SECONDS:
+        refreshed_at = cache.get(checked_key)
+        if refreshed_at is not None:  # found current within the last ROLLUP_CHECK_SECONDS
+            return RollupState(campaign=campaign, refreshed_at=refreshed_at), False
     row = _fingerprint_row(campaign, with_state=True)  # one query: the maxima and the stored state
     fingerprint = _fingerprint_of(row)
     state = RollupState(campaign=campaign, **{name: row[f"state_{name}"] for name in STATE_FIELDS})
     if state.refreshed_at is not None and state.fingerprint == fingerprint:
+        if settings.ROLLUP_CHECK_SECONDS:
+            cache.set(checked_key, state.refreshed_at, settings.ROLLUP_CHECK_SECONDS)
         return state, False
     if state.refreshed_at is None or (state.seconds or 0) <= settings.ROLLUP_SYNC_SECONDS:
         return rollup_refresh(campaign), False

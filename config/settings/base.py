@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 # A dashboard whose rollup is behind rebuilds it in the request when the last rebuild took at
 # most this long; otherwise it queues the rebuild and shows the figures it has, with their time.
 ROLLUP_SYNC_SECONDS = env.float("ROLLUP_SYNC_SECONDS", default=1.5)
+# A rollup found current is not checked again (one query) for this many seconds (0: every request).
+ROLLUP_CHECK_SECONDS = env.int("ROLLUP_CHECK_SECONDS", default=10)
 
 # Outbox and channel delivery (domain.md §10, R12-R13).
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=35 * 60)

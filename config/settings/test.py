@@ -34,6 +34,8 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.locmem.EmailBackend"
 )
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests change data and look at the dashboard at once: check the rollup on every request.
+ROLLUP_CHECK_SECONDS = 0
 # Unit tests run tasks inline; integration tests that start a real worker set
 # CELERY_TASK_ALWAYS_EAGER=false and a real broker URL in the environment.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

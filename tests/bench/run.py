@@ -10,8 +10,9 @@ per figure and exits non-zero if any figure fails:
     BENCH <name> app=<seconds> ref=<seconds> ratio=<x> target=<t> PASS|FAIL
     BENCH <name>_queries rows1=<q> rows50=<q> PASS|FAIL
 
-P4 (dashboard rollups against a scan of the entries) builds a tree of its own with at
-least 5,000 branches, also when `--branches 500` is given (CI); `--p4-orgs 100000`, or
+P4 (dashboard rollups against a scan of the entries) and P3 (the dashboard against
+hand-written SQL) build a tree of their own with at least 5,000 branches, also when
+`--branches 500` is given (CI); `--p4-orgs 100000`, or
 `--branches 100000`, measures it at 100,000 organisations / ~2M entries. P1 for the
 dashboards is printed as a timing line against the target itself:
 `BENCH P1_dashboard app=<p95 seconds> ref=0.5 ratio=<p95/0.5> target=1` (tests/bench/p_dashboard.py).

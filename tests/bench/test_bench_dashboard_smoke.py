@@ -76,12 +76,13 @@ def test_p3_is_a_fail_with_a_note_when_the_numbers_differ(
 
 
 @pytest.mark.django_db
-def test_p4_measures_its_own_tree_and_leaves_nothing_behind() -> None:
-    [result] = pd.run_p4(spec=ScaleSpec.for_branches(20), items=4, repeat=1)
+def test_p4_and_p3_measure_their_own_tree_and_leave_nothing_behind() -> None:
+    results = pd.run_p4(spec=ScaleSpec.for_branches(20), items=4, repeat=1)
 
-    assert result.name == "P4_dashboard_rollup"
-    assert TIMING_LINE.match(result.line()), result.line()
-    assert result.valid, result.note  # the rollup totals equal the scan's
+    assert [r.name for r in results] == ["P4_dashboard_rollup", "P3_dashboard_db", "P3_dashboard_wall"]
+    for result in results:
+        assert TIMING_LINE.match(result.line()), result.line()
+        assert result.valid, result.note  # the rollup totals equal the scan's; app and SQL agree
     assert not OrgUnit.objects.exists() and not Campaign.objects.exists() and not EntryRollup.objects.exists()
 
 
