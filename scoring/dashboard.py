@@ -294,14 +294,13 @@ FINDING_STATES: dict[str, str] = {
 
 def findings_by_child(campaign: Campaign, node: OrgUnit, today: date) -> dict[str, FindingFigures]:
     """Findings of the subtree per child path (the node's own under its path), in one grouped query."""
-    closed = Q(rectification__status=RectificationStatus.CLOSED)
     rows = (
         Finding.objects.filter(campaign=campaign, org__path__startswith=node.path)
         .values("org__path")
-        .annotate(
+        .annotate(  # the conditions of the list behind each number
             n_total=Count("pk"),
-            n_closed=Count("pk", filter=closed),
-            n_overdue=Count("pk", filter=~closed & Q(rectification__deadline__lt=today)),
+            n_closed=Count("pk", filter=finding_state_q("closed", today)),
+            n_overdue=Count("pk", filter=finding_state_q("overdue", today)),
         )
         .order_by()
     )

@@ -41,6 +41,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     When,
 )
 from django.db.models.functions import ExtractMonth
@@ -135,12 +136,6 @@ def _snapshot_rows(campaign: Campaign) -> QuerySet[Any]:
     return SnapshotRow.objects.filter(snapshot__campaign=campaign)
 
 
-def _sum(field: str) -> Aggregate:
-    from django.db.models import Sum
-
-    return Sum(field)
-
-
 COUNT_SOURCES: tuple[CountSource, ...] = (
     CountSource(
         RollupMetric.DONE_MONTH,
@@ -174,7 +169,7 @@ COUNT_SOURCES: tuple[CountSource, ...] = (
         RollupMetric.SNAPSHOT,
         _snapshot_rows,
         ("snapshot_id",),
-        lambda: {name: _sum(name) for name in ("total", "due", "done", "overdue")},
+        lambda: {name: Sum(name) for name in ("total", "due", "done", "overdue")},
         lambda row, name: f"{row['snapshot_id']}:{name}",
     ),
 )
